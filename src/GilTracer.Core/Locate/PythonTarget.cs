@@ -1,0 +1,33 @@
+namespace GilTracer.Core.Locate;
+
+/// <summary>Where a uprobe goes and what its hit means.</summary>
+public enum ProbeSiteKind
+{
+    /// <summary>Entry of take_gil (or of one of its compiler clones): waiting starts.</summary>
+    TakeGilEntry,
+    /// <summary>Return probe (uretprobe) on take_gil: the GIL is held.</summary>
+    TakeGilReturn,
+    /// <summary>Plain probe on the instruction that marks the GIL locked inside take_gil (stripped builds, cheaper than a return probe).</summary>
+    TakeGilAcquire,
+    /// <summary>Entry of drop_gil (or a clone): the hold ends.</summary>
+    DropGilEntry,
+    /// <summary>Return probe on drop_gil.</summary>
+    DropGilReturn,
+    /// <summary>Plain probe on an (inlined) release: the store of 0 to the GIL's locked flag.</summary>
+    ReleaseSite,
+}
+
+/// <summary>One probe to place: file offset inside Binary (not a virtual address).</summary>
+public sealed record ProbeSite(ProbeSiteKind Kind, string Binary, ulong FileOffset, string Description);
+
+/// <summary>What the locator found about an interpreter.</summary>
+public sealed record PythonTarget(
+    /// <summary>The real interpreter executable (shims and symlinks resolved).</summary>
+    string Executable,
+    /// <summary>e.g. "3.11.7".</summary>
+    string Version,
+    /// <summary>The ELF file that holds the GIL code: libpythonX.Y.so or the executable itself.</summary>
+    string GilBinary,
+    /// <summary>How the sites were found: "symbols", "debuginfo", "heuristic", "override".</summary>
+    string Method,
+    IReadOnlyList<ProbeSite> Sites);

@@ -1,0 +1,41 @@
+namespace GilTracer.Core.Model;
+
+/// <summary>
+/// Maps probe event names to GIL event kinds. Accepts our names (take_gil, take_gil_ret, …), perf probe's
+/// (take_gil__return), acquiring-store probes (take_gil_acq…), the seed article's (python:take_gil_1) and numbered clone/site suffixes
+/// (take_gil_2, drop_gil_site3) so that several probe sites map to one kind.
+/// </summary>
+public static class GilProbeNames
+{
+    public const string TakeGil = "take_gil";
+    public const string TakeGilRet = "take_gil_ret";
+    public const string DropGil = "drop_gil";
+    public const string DropGilRet = "drop_gil_ret";
+
+    /// <summary>The event name without its group, e.g. "take_gil_ret" of "giltracer_12:take_gil_ret".</summary>
+    public static EventKind? Classify(ReadOnlySpan<char> eventName)
+    {
+        int colon = eventName.LastIndexOf(':');
+        if (colon >= 0) eventName = eventName[(colon + 1)..];
+        bool take = eventName.StartsWith(TakeGil);
+        bool drop = !take && eventName.StartsWith(DropGil);
+        if (!take && !drop) return null;
+        var rest = eventName[TakeGil.Length..];
+        bool ret = rest.Contains("ret", StringComparison.Ordinal) || rest.Contains("acq", StringComparison.Ordinal);
+        if (take) return ret ? EventKind.TakeGilReturn : EventKind.TakeGil;
+        return ret ? EventKind.DropGilReturn : EventKind.DropGil;
+    }
+
+    /// <summary>Byte version for the span-based text reader.</summary>
+    public static EventKind? Classify(ReadOnlySpan<byte> eventName)
+    {
+        int colon = eventName.LastIndexOf((byte)':');
+        if (colon >= 0) eventName = eventName[(colon + 1)..];
+        bool take = eventName.StartsWith("take_gil"u8);
+        bool drop = !take && eventName.StartsWith("drop_gil"u8);
+        if (!take && !drop) return null;
+        bool ret = eventName[8..].IndexOf("ret"u8) >= 0 || eventName[8..].IndexOf("acq"u8) >= 0;
+        if (take) return ret ? EventKind.TakeGilReturn : EventKind.TakeGil;
+        return ret ? EventKind.DropGilReturn : EventKind.DropGil;
+    }
+}

@@ -1,0 +1,41 @@
+namespace GilTracer.Core.Model;
+
+/// <summary>Kernel-state percentages of a thread's life (--state). sleeping_pct excludes sleeping_gil_pct.</summary>
+public sealed record ThreadStates(double RunningPct, double RunnablePct, double SleepingPct, double SleepingGilPct, double DiskPct);
+
+/// <summary>One thread's row of the table and of summary.json.</summary>
+public sealed record ThreadSummary(
+    int Pid, int Tid, string Name, bool IsMain,
+    long StartNs, long EndNs,
+    long NoGilNs, long HoldNs, long WaitNs,
+    double NoGilPct, double HasGilPct, double GilWaitPct,
+    long Acquisitions,
+    ThreadStates? States = null)
+{
+    public long TotalNs => EndNs - StartNs;
+}
+
+/// <summary>One GIL (one per process; 3.12+ subinterpreters with their own GIL are not told apart yet).</summary>
+public sealed record GilSummary(
+    int Pid, double HeldPct, long Acquisitions, long Switches,
+    long WaitP50Ns, long WaitP90Ns, long WaitP99Ns, long WaitMaxNs, long LongestHoldNs,
+    long OverlapViolations, long StartNs, long EndNs);
+
+public sealed record BlameRow(string Function, long CausedWaitNs, double PctOfAllWait, IReadOnlyList<int> VictimTids);
+
+/// <summary>Everything the analysis found: what the table, summary.json and the report show.</summary>
+public sealed class GilReport
+{
+    public int Version => 1;
+    public int? ExitCode { get; set; }
+    public long StartNs { get; set; }
+    public long EndNs { get; set; }
+    public long DurationNs => EndNs - StartNs;
+    public long LostEvents { get; set; }
+    public long DuplicateEvents { get; set; }
+    public long EventCount { get; set; }
+    public List<string> Warnings { get; } = new();
+    public List<GilSummary> Gils { get; } = new();
+    public List<ThreadSummary> Threads { get; } = new();
+    public List<BlameRow> Blame { get; } = new();
+}

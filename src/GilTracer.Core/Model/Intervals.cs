@@ -1,0 +1,43 @@
+namespace GilTracer.Core.Model;
+
+/// <summary>What a thread is doing with respect to the GIL during an interval.</summary>
+public enum GilState : byte
+{
+    /// <summary>Running (or sleeping) without the GIL.</summary>
+    NoGil,
+    /// <summary>Inside take_gil: waiting for the GIL.</summary>
+    Wait,
+    /// <summary>Holding the GIL.</summary>
+    Hold,
+    /// <summary>Inside drop_gil: releasing (counted as no GIL; the hold ended at drop_gil entry).</summary>
+    Release,
+}
+
+/// <summary>Kernel thread states from sched events (--state).</summary>
+public enum SchedState : byte
+{
+    Running,
+    Runnable,
+    Sleeping,
+    /// <summary>Sleeping while waiting for the GIL: S(GIL).</summary>
+    SleepingGil,
+    Disk,
+}
+
+/// <summary>A closed interval of one thread in one state. Start/End in monotonic ns.</summary>
+public readonly record struct GilInterval(int Pid, int Tid, long StartNs, long EndNs, GilState State)
+{
+    public long DurationNs => EndNs - StartNs;
+}
+
+public readonly record struct SchedInterval(int Pid, int Tid, long StartNs, long EndNs, SchedState State)
+{
+    public long DurationNs => EndNs - StartNs;
+}
+
+/// <summary>Receives intervals as the analyzer closes them (streaming: renderers write them out at once).</summary>
+public interface IIntervalSink
+{
+    void OnGilInterval(in GilInterval interval);
+    void OnSchedInterval(in SchedInterval interval) { }
+}
