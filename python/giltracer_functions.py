@@ -400,7 +400,8 @@ def start(directory):
         return _state.mode
     rec = _Recorder(directory)
     for fn in (_gc_callback, _finish, _calibrate, _Recorder.flush, _Recorder.note, _Recorder.register_code,
-               _Recorder.register_callable, _Recorder.thread_name, _after_fork_in_child):
+               _Recorder.register_callable, _Recorder.thread_name, _after_fork_in_child, start,
+               _start_monitoring, _start_setprofile):
         rec.code_ids[id(fn.__code__)] = 0  # our own code is never recorded
         rec.keep.append(fn.__code__)
     _state = rec
@@ -409,11 +410,9 @@ def start(directory):
               "t0_ns": time.monotonic_ns(), "clock": "monotonic", "record_size": RECORD.size})
     rec.thread_name(main.native_id, main.name)
     gc.callbacks.append(_gc_callback)
-    if sys.version_info >= (3, 12) and os.environ.get("GILTRACER_FUNCTIONS_MODE") != "setprofile":
-        rec.mode, rec.tool = _start_monitoring(rec)
-    else:
-        rec.mode, rec.tool = _start_setprofile(rec)
-    rec.note({"k": "mode", "mode": rec.mode, "tool_id": rec.tool})
+    monitoring = sys.version_info >= (3, 12) and os.environ.get("GILTRACER_FUNCTIONS_MODE") != "setprofile"
+    rec.note({"k": "mode", "mode": "monitoring" if monitoring else "setprofile"})
+    rec.mode, rec.tool = _start_monitoring(rec) if monitoring else _start_setprofile(rec)
     import atexit
     atexit.register(_finish)
     os.register_at_fork(after_in_child=_after_fork_in_child)
