@@ -9,24 +9,27 @@ public enum ConvertMode { Gil, Sched, Auto }
 public static class ConvertPipeline
 {
     public static GilReport Convert(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev = null,
-        IReadOnlyDictionary<int, string>? pythonNames = null)
+        IReadOnlyDictionary<int, string>? pythonNames = null, string? functionsDir = null)
     {
         var reader = new PerfScriptTextReader();
+        FunctionAttribution? fn = null;
+        if (functionsDir is not null)
+            fn = FunctionAttribution.Load(functionsDir) ?? throw new GilTracerException($"no function trace in {functionsDir} (expected {FunctionTraceReader.RecordsFile})");
         GilReport report;
         if (input == "-")
-            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames);
+            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames, null, fn);
         else
         {
             if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
             if (IsPerfData(input))
             {
                 ev?.Status?.Invoke($"reading {input} with perf script");
-                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader), outputs, pythonNames);
+                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader), outputs, pythonNames, null, fn);
             }
             else
             {
                 using var f = File.OpenRead(input);
-                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames);
+                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, fn);
             }
         }
         Check(reader, input, mode);
