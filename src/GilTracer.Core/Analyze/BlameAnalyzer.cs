@@ -23,8 +23,13 @@ public sealed class BlameResult
     /// <summary>(c) where threads ran (or slept) without the GIL.</summary>
     public required FoldedStacks OffGil { get; init; }
     public long TotalWaitNs { get; init; }
-    /// <summary>Wait while no other thread held the GIL (the hand-off: the GIL was free, the waiter not yet running).</summary>
+    /// <summary>Wait while no other thread held the GIL (the hand-off: the GIL was free, the waiter not yet running).
+    /// Nobody's function caused it, so it is not a row; the summary reports it.</summary>
     public long HandoffWaitNs { get; init; }
+    /// <summary>Functions left out of Rows because each caused less than the floor, and the wait they caused in all.</summary>
+    public int RowsBelowFloor { get; init; }
+    public long WaitBelowFloorNs { get; init; }
+    public long FloorNs { get; init; }
 }
 
 /// <summary>
@@ -36,14 +41,15 @@ public sealed class BlameResult
 /// </summary>
 public sealed class BlameAnalyzer : IIntervalSink
 {
-    public const string HandoffName = "<gil hand-off: no thread holds it>";
     public const string UnknownName = "<no traced Python frame>";
-    const int HandoffFrame = int.MinValue, UnknownFrame = int.MinValue + 1;
+    const int UnknownFrame = int.MinValue;
 
     readonly List<GilInterval> _waits = new(), _holds = new(), _noGil = new();
+    long _threadNs;
 
     public void OnGilInterval(in GilInterval iv)
     {
+        _threadNs += iv.DurationNs;
         switch (iv.State)
         {
             case GilState.Wait: _waits.Add(iv); break;
@@ -58,7 +64,12 @@ public sealed class BlameAnalyzer : IIntervalSink
         public readonly HashSet<int> Victims = new(), Holders = new();
     }
 
-    public BlameResult Finish(FunctionTimeline timeline, Func<int, string> threadName, int maxRows = 200)
+    /// <summary>
+    /// minPctOfThreadTime: a function is a row only when the wait it caused is at least this share of all threads'
+    /// time (their lives summed). Below it is noise, not blame: a thread's start, a wake-up colliding with another's,
+    /// a holder descheduled for a moment on a busy machine; a program whose threads only sleep has no rows.
+    /// </summary>
+    public BlameResult Finish(FunctionTimeline timeline, Func<int, string> threadName, int maxRows = 200, double minPctOfThreadTime = 1.0)
     {
         var holding = new FoldedStacks();
         var waiting = new FoldedStacks();
@@ -108,13 +119,7 @@ public sealed class BlameAnalyzer : IIntervalSink
                 }
             }
             long gap = w.DurationNs - covered;
-            if (gap > 0)
-            {
-                handoff += gap;
-                var a = Frame(HandoffFrame);
-                a.Self += gap;
-                a.Victims.Add(w.Tid);
-            }
+            if (gap > 0) handoff += gap;
         }
         foreach (var n in _noGil)
         {
@@ -133,13 +138,15 @@ public sealed class BlameAnalyzer : IIntervalSink
                 if (seen.Add(timeline.Frame(s))) Frame(timeline.Frame(s)).Inclusive += ns;
         }
 
+        long floor = (long)(_threadNs * minPctOfThreadTime / 100);
+        var kept = perFrame.Where(p => p.Value.Self > 0 && p.Value.Self >= floor).OrderByDescending(p => p.Value.Self).Take(maxRows).ToList();
+        var below = perFrame.Where(p => p.Value.Self > 0).ExceptBy(kept.Select(k => k.Key), p => p.Key).ToList();
         var rows = new List<BlameRow>();
-        foreach (var (f, a) in perFrame.Where(p => p.Value.Self > 0).OrderByDescending(p => p.Value.Self).Take(maxRows))
+        foreach (var (f, a) in kept)
         {
             string display, name, file;
             int line;
-            if (f == HandoffFrame) (display, name, file, line) = (HandoffName, HandoffName, "", 0);
-            else if (f == UnknownFrame) (display, name, file, line) = (UnknownName, UnknownName, "", 0);
+            if (f == UnknownFrame) (display, name, file, line) = (UnknownName, UnknownName, "", 0);
             else
             {
                 var info = timeline.Trace.Function(f);
@@ -157,6 +164,7 @@ public sealed class BlameAnalyzer : IIntervalSink
         {
             Rows = rows, Matrix = edges, Holding = holding, Waiting = waiting, OffGil = offGil,
             TotalWaitNs = totalWait, HandoffWaitNs = handoff,
+            RowsBelowFloor = below.Count, WaitBelowFloorNs = below.Sum(p => p.Value.Self), FloorNs = floor,
         };
     }
 }

@@ -36,7 +36,8 @@ public sealed record BlockEdge(int Pid, int HolderTid, string HolderName, int Wa
 
 /// <summary>What --functions added: the tracer's mode and its cost.</summary>
 public sealed record FunctionTracingSummary(string Mode, string PythonVersion, long Records, long Functions,
-    double EstNsPerEvent, long EstOverheadNs, bool Truncated, long UnattributedWaitNs);
+    double EstNsPerEvent, long EstOverheadNs, bool Truncated, long HandoffWaitNs,
+    int RowsBelowFloor = 0, long WaitBelowFloorNs = 0, long FloorNs = 0);
 
 /// <summary>Everything the analysis found: what the table, summary.json and the report show.</summary>
 public sealed class GilReport

@@ -54,7 +54,7 @@ public sealed class FunctionAttribution
         report.BlockMatrix.AddRange(r.Matrix);
         report.FunctionTracing = new FunctionTracingSummary(Trace.Mode, Trace.PythonVersion, Trace.Records.Length,
             Trace.Functions.Count, Trace.Stats?.EstNsPerEvent ?? 0, Trace.Stats?.EstOverheadNs ?? 0, Trace.Truncated,
-            r.HandoffWaitNs);
+            r.HandoffWaitNs, r.RowsBelowFloor, r.WaitBelowFloorNs, r.FloorNs);
         if (Trace.Stats is null)
             report.Warnings.Add("the function tracer wrote no statistics: the program ended abruptly; its calls are shown up to its last flush");
         if (Trace.Truncated)

@@ -116,7 +116,10 @@ public static class SummaryJsonRenderer
             w.WriteNumber("est_ns_per_event", Math.Round(f.EstNsPerEvent, 1));
             w.WriteNumber("est_overhead_ns", f.EstOverheadNs);
             w.WriteBoolean("truncated", f.Truncated);
-            w.WriteNumber("handoff_wait_ns", f.UnattributedWaitNs);
+            w.WriteNumber("handoff_wait_ns", f.HandoffWaitNs);
+            w.WriteNumber("blame_floor_ns", f.FloorNs);
+            w.WriteNumber("functions_below_floor", f.RowsBelowFloor);
+            w.WriteNumber("wait_below_floor_ns", f.WaitBelowFloorNs);
             w.WriteEndObject();
         }
         w.WriteEndObject();

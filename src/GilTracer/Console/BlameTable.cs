@@ -11,7 +11,8 @@ public static class BlameTable
         if (r.FunctionTracing is not { } f) return;
         long allWait = r.Threads.Sum(t => t.WaitNs);
         if (r.Blame.Count == 0)
-            c.MarkupLine("[green]No thread waited for the GIL: nothing to blame.[/]");
+            c.MarkupLine(allWait == 0 ? "[green]No thread waited for the GIL: nothing to blame.[/]"
+                : $"[green]No function made threads wait for the GIL more than {Ms(f.FloorNs)} (1 % of all threads' time): nothing to blame.[/]");
         else
         {
             var table = new Table().Border(System.Console.IsOutputRedirected ? TableBorder.Ascii : TableBorder.Rounded)
@@ -27,6 +28,9 @@ public static class BlameTable
             foreach (var e in r.BlockMatrix.Take(rows))
                 c.MarkupLine($"  {Markup.Escape(e.HolderName)} ({e.HolderTid}) blocked {Markup.Escape(e.WaiterName)} ({e.WaiterTid}) for {Ms(e.WaitNs)}");
         }
+        if (allWait > 0)
+            c.MarkupLine($"[grey]{Ms(f.HandoffWaitNs)} of the wait had no holder (GIL being handed over); {f.RowsBelowFloor} functions caused " +
+                         $"{Ms(f.WaitBelowFloorNs)} in all, each under {Ms(f.FloorNs)}[/]");
         c.MarkupLine($"[grey]function tracer ({Markup.Escape(f.Mode)}, Python {Markup.Escape(f.PythonVersion)}): {f.Records} records, " +
                      $"about {Ms(f.EstOverheadNs)} added to the program ({f.EstNsPerEvent:F0} ns per event)[/]");
     }

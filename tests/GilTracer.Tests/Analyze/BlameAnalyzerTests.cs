@@ -40,7 +40,7 @@ public class BlameAnalyzerTests
         Assert.Equal(300, byName["hog (app.py:10)"].CausedWaitNs);
         Assert.Equal(100, byName["helper (app.py:20)"].CausedWaitNs);
         Assert.Equal(100, byName["<gc gen 2>"].CausedWaitNs);
-        Assert.Equal(50, byName[BlameAnalyzer.HandoffName].CausedWaitNs);
+        Assert.Equal(3, r.Rows.Count); // the hand-off is not a function's doing
         Assert.Equal(500, byName["hog (app.py:10)"].InclusiveWaitNs); // helper and the GC ran inside hog
         Assert.Equal(100.0 * 300 / 550, byName["hog (app.py:10)"].PctOfAllWait, 6);
         Assert.Equal("hog (app.py:10)", r.Rows[0].Function);
@@ -79,6 +79,21 @@ public class BlameAnalyzerTests
         Assert.Equal(BlameAnalyzer.UnknownName, Assert.Single(r.Rows).Function);
     }
 
+    [Fact]
+    public void FunctionsBelowTheFloorAreNotRows()
+    {
+        // 1 % of all threads' time (1000 + 1000 ns) is 20 ns: a 10 ns wait is noise
+        var trace = Trace(R(0, 10, FunctionRecordKind.Enter, 2));
+        var blame = new BlameAnalyzer();
+        blame.OnGilInterval(new GilInterval(1, 10, 0, 1000, GilState.Hold));
+        blame.OnGilInterval(new GilInterval(1, 20, 0, 10, GilState.Wait));
+        blame.OnGilInterval(new GilInterval(1, 20, 10, 1000, GilState.NoGil));
+        var r = blame.Finish(FunctionTimeline.Build(trace), tid => "");
+        Assert.Empty(r.Rows);
+        Assert.Equal((1, 10L, 20L), (r.RowsBelowFloor, r.WaitBelowFloorNs, r.FloorNs));
+        Assert.Single(blame.Finish(FunctionTimeline.Build(trace), tid => "", minPctOfThreadTime: 0).Rows);
+    }
+
     [Theory]
     [InlineData("hog312", "monitoring")]
     [InlineData("hog38", "setprofile")]
@@ -95,8 +110,10 @@ public class BlameAnalyzerTests
         Assert.Subset(top.VictimTids.ToHashSet(), needy.ToHashSet());
         var hog = report.Threads.Single(t => t.Name == "hog").Tid;
         Assert.Equal([hog], top.HolderTids!);
-        // the rows add up to all the wait (self time partitions it)
-        Assert.Equal(r.TotalWaitNs, r.Rows.Sum(x => x.CausedWaitNs));
+        // the rows, what fell below the floor and the hand-off add up to all the wait (self time partitions it)
+        Assert.Equal(r.TotalWaitNs, r.Rows.Sum(x => x.CausedWaitNs) + r.WaitBelowFloorNs + r.HandoffWaitNs);
+        Assert.True(r.RowsBelowFloor > 0);
+        Assert.All(r.Rows, x => Assert.True(x.CausedWaitNs >= r.FloorNs));
         Assert.Equal(report.Threads.Sum(t => t.WaitNs), r.TotalWaitNs);
         Assert.Equal(r.TotalWaitNs - r.HandoffWaitNs, r.Matrix.Sum(e => e.WaitNs));
     }
