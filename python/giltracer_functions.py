@@ -25,7 +25,7 @@ import types
 
 RECORD = struct.Struct("<qII")
 ENTER, EXIT, UNWIND, GC_START, GC_STOP = 0, 1, 2, 3, 4
-CHUNK = 64 * 1024          # bytes buffered before a write (4096 records)
+CHUNK = 256 * 1024         # bytes buffered before a write (16384 records); each write releases the GIL
 FLUSH_NS = 100_000_000     # and at least every 100 ms while events come
 HEADER = b"GILFUNC1" + struct.pack("<II", RECORD.size, 0)
 
