@@ -10,6 +10,15 @@ namespace GilTracer.Core.Render;
 /// </summary>
 public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
 {
+    // Pre-encoded names: millions of spans, each property name transcoded once.
+    static readonly JsonEncodedText Ph = JsonEncodedText.Encode("ph"), Name = JsonEncodedText.Encode("name"),
+        Cat = JsonEncodedText.Encode("cat"), Pid = JsonEncodedText.Encode("pid"), Tid = JsonEncodedText.Encode("tid"),
+        X = JsonEncodedText.Encode("X"), C = JsonEncodedText.Encode("C"), Gil = JsonEncodedText.Encode("gil"),
+        Sched = JsonEncodedText.Encode("sched"), Args = JsonEncodedText.Encode("args"), Waiting = JsonEncodedText.Encode("waiting"),
+        GilWait = JsonEncodedText.Encode("GIL wait"), GilHeld = JsonEncodedText.Encode("GIL held"),
+        WaitingCounter = JsonEncodedText.Encode("threads waiting for the GIL"),
+        Ts = JsonEncodedText.Encode("ts"), Dur = JsonEncodedText.Encode("dur");
+
     readonly Stream _stream;
     readonly Utf8JsonWriter _w;
     bool _finished;
@@ -29,13 +38,13 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
     {
         if (iv.State is not (GilState.Wait or GilState.Hold)) return;
         _w.WriteStartObject();
-        _w.WriteString("ph", "X");
-        _w.WriteString("name", iv.State == GilState.Wait ? "GIL wait" : "GIL held");
-        _w.WriteString("cat", "gil");
-        _w.WriteNumber("pid", iv.Pid);
-        _w.WriteNumber("tid", iv.Tid);
-        JsonNumbers.WriteMicros(_w, "ts", iv.StartNs);
-        JsonNumbers.WriteMicros(_w, "dur", iv.DurationNs);
+        _w.WriteString(Ph, X);
+        _w.WriteString(Name, iv.State == GilState.Wait ? GilWait : GilHeld);
+        _w.WriteString(Cat, Gil);
+        _w.WriteNumber(Pid, iv.Pid);
+        _w.WriteNumber(Tid, iv.Tid);
+        JsonNumbers.WriteMicros(_w, Ts, iv.StartNs);
+        JsonNumbers.WriteMicros(_w, Dur, iv.DurationNs);
         _w.WriteEndObject();
         if (_w.BytesPending > 1 << 16) _w.Flush();
     }
@@ -43,8 +52,8 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
     public void OnSchedInterval(in SchedInterval iv)
     {
         _w.WriteStartObject();
-        _w.WriteString("ph", "X");
-        _w.WriteString("name", iv.State switch
+        _w.WriteString(Ph, X);
+        _w.WriteString(Name, iv.State switch
         {
             SchedState.Running => "running",
             SchedState.Runnable => "runnable",
@@ -52,11 +61,11 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
             SchedState.SleepingGil => "S(GIL)",
             _ => "D",
         });
-        _w.WriteString("cat", "sched");
-        _w.WriteNumber("pid", iv.Pid);
-        _w.WriteNumber("tid", iv.Tid);
-        JsonNumbers.WriteMicros(_w, "ts", iv.StartNs);
-        JsonNumbers.WriteMicros(_w, "dur", iv.DurationNs);
+        _w.WriteString(Cat, Sched);
+        _w.WriteNumber(Pid, iv.Pid);
+        _w.WriteNumber(Tid, iv.Tid);
+        JsonNumbers.WriteMicros(_w, Ts, iv.StartNs);
+        JsonNumbers.WriteMicros(_w, Dur, iv.DurationNs);
         _w.WriteEndObject();
         if (_w.BytesPending > 1 << 16) _w.Flush();
     }
@@ -64,12 +73,12 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
     public void OnWaitersChanged(int pid, long timestampNs, int waiting)
     {
         _w.WriteStartObject();
-        _w.WriteString("ph", "C");
-        _w.WriteString("name", "threads waiting for the GIL");
-        _w.WriteNumber("pid", pid);
-        JsonNumbers.WriteMicros(_w, "ts", timestampNs);
-        _w.WriteStartObject("args");
-        _w.WriteNumber("waiting", waiting);
+        _w.WriteString(Ph, C);
+        _w.WriteString(Name, WaitingCounter);
+        _w.WriteNumber(Pid, pid);
+        JsonNumbers.WriteMicros(_w, Ts, timestampNs);
+        _w.WriteStartObject(Args);
+        _w.WriteNumber(Waiting, waiting);
         _w.WriteEndObject();
         _w.WriteEndObject();
     }
