@@ -62,7 +62,7 @@ public sealed class PerfDataReader
     public int ClockId => _header.ClockId;
     /// <summary>Things the reader could not map (an event without a tracepoint format, …), one line each.</summary>
     public List<string> Warnings { get; } = new();
-    /// <summary>Events perf lost (sum of LOST and LOST_SAMPLES records), known after reading.</summary>
+    /// <summary>Events perf lost so far: LOST records, or the per-event LOST_SAMPLES totals perf adds at the end when larger (the same losses counted two ways).</summary>
     public long LostEvents { get; private set; }
     /// <summary>Events that arrived older than one already delivered (perf's "out of order events").</summary>
     public long OutOfOrderEvents { get; private set; }
@@ -111,7 +111,8 @@ public sealed class PerfDataReader
         public readonly PerfEventOrderer Orderer = new();
         public readonly IProgress<double>? Progress = progress;
         public double LastProgress;
-        public long Lost;
+        public long LostRecords, LostSamples, MaxTs;
+        public long Lost => Math.Max(LostRecords, LostSamples);
         public long Position => BufferFileOffset + Start;
     }
 
@@ -145,6 +146,10 @@ public sealed class PerfDataReader
                 if (s.End - s.Start > 0 && s.Position < s.DataEnd)
                     throw Corrupt(s.Position, "the last record header is cut off");
                 s.Orderer.FlushAll(ready);
+                // perf synthesizes LOST_SAMPLES per event at the end from the kernel's lost counts: the same
+                // losses as the LOST records, broken down. Only what they add beyond LOST becomes an event.
+                if (s.LostSamples > s.LostRecords)
+                    ready.Add(new TraceEvent(EventKind.Lost, s.MaxTs, -1, -1, Other: (int)Math.Min(s.LostSamples - s.LostRecords, int.MaxValue)));
                 return false;
             }
             long offset = s.Position;
@@ -195,8 +200,9 @@ public sealed class PerfDataReader
     /// <summary>Events without a timestamp (time 0: synthesized at start) go out at once, as perf delivers them.</summary>
     private static void Emit(in TraceEvent e, ParseState s, EventBuffer ready)
     {
-        if (e.TimestampNs == 0) ready.Add(e);
-        else s.Orderer.Add(e);
+        if (e.TimestampNs == 0) { ready.Add(e); return; }
+        s.Orderer.Add(e);
+        if (e.TimestampNs > s.MaxTs) s.MaxTs = e.TimestampNs;
     }
 
     private PerfEventAttr? AttrOfSample(ReadOnlySpan<byte> rec, long offset)
@@ -303,20 +309,30 @@ public sealed class PerfDataReader
                 // { u32 pid, ppid; u32 tid, ptid; u64 time; }
                 if (body < 32) throw Corrupt(offset, "FORK/EXIT record too short");
                 int pid = (int)U32(rec, 8), ppid = (int)U32(rec, 12), tid = (int)U32(rec, 16), ptid = (int)U32(rec, 20);
-                long time = I64(rec, 24);
+                // perf orders and prints these by their sample_id time (the record's own time is taken a little earlier)
+                long time = attr.IdTimeFromEnd > 0 ? ts : I64(rec, 24);
                 Emit(type == PerfRecordType.Fork
                     ? new TraceEvent(EventKind.Fork, time, ppid, ptid, cpu, Other: tid, OtherPid: pid)
                     : new TraceEvent(EventKind.Exit, time, pid, tid, cpu), s, ready);
                 break;
             }
-            case PerfRecordType.Lost or PerfRecordType.LostSamples:
+            case PerfRecordType.Lost:
             {
-                // LOST: { u64 id; u64 lost; }  LOST_SAMPLES: { u64 lost; }
-                int at = type == PerfRecordType.Lost ? 16 : 8;
-                if (body < at + 8) throw Corrupt(offset, "LOST record too short");
-                long lost = I64(rec, at);
-                s.Lost += lost;
-                Emit(new TraceEvent(EventKind.Lost, ts, idPid, idTid, cpu, Other: (int)Math.Clamp(lost, 0, int.MaxValue)), s, ready);
+                // { u64 id; u64 lost; }
+                if (body < 24) throw Corrupt(offset, "LOST record too short");
+                long lost = I64(rec, 16);
+                if (lost < 0) throw Corrupt(offset, "LOST record with a negative count");
+                s.LostRecords += lost;
+                Emit(new TraceEvent(EventKind.Lost, ts, idPid, idTid, cpu, Other: (int)Math.Min(lost, int.MaxValue)), s, ready);
+                break;
+            }
+            case PerfRecordType.LostSamples:
+            {
+                // { u64 lost; }
+                if (body < 16) throw Corrupt(offset, "LOST_SAMPLES record too short");
+                long lost = I64(rec, 8);
+                if (lost < 0) throw Corrupt(offset, "LOST_SAMPLES record with a negative count");
+                s.LostSamples += lost;
                 break;
             }
         }
