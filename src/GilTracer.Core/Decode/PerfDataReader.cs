@@ -162,22 +162,36 @@ public sealed class PerfDataReader
             s.Start += size;
             Records++;
 
-            switch (type)
+            try
             {
-                case PerfRecordType.Sample: OnSample(rec, offset, s, ready); break;
-                case PerfRecordType.FinishedRound:
-                    s.Orderer.FlushRound(ready);
-                    ReportProgress(s);
-                    if (ready.Count > 0) return true;
-                    break;
-                case PerfRecordType.Auxtrace:
-                    // the AUX payload follows the record outside its size
-                    if (rec.Length >= 16) SkipBytes(s, (long)BinaryPrimitives.ReadUInt64LittleEndian(rec[8..]), offset);
-                    break;
-                case PerfRecordType.Compressed:
-                    throw Unsupported("a compressed recording (perf record -z); record without -z");
-                default: OnSideband(type, rec, offset, s, ready); break;
+                if (type == PerfRecordType.Sample) OnSample(rec, offset, s, ready);
+                else if (type != PerfRecordType.FinishedRound) OnOther(type, rec, offset, s, ready);
             }
+            catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
+            {
+                // a field pointing outside its record that no explicit check caught: still one clear line
+                throw Corrupt(offset, $"malformed record of type {(uint)type} ({size} bytes)");
+            }
+            if (type == PerfRecordType.FinishedRound)
+            {
+                s.Orderer.FlushRound(ready);
+                ReportProgress(s);
+                if (ready.Count > 0) return true;
+            }
+        }
+    }
+
+    private void OnOther(PerfRecordType type, ReadOnlySpan<byte> rec, long offset, ParseState s, EventBuffer ready)
+    {
+        switch (type)
+        {
+            case PerfRecordType.Auxtrace:
+                // the AUX payload follows the record outside its size
+                if (rec.Length >= 16) SkipBytes(s, (long)BinaryPrimitives.ReadUInt64LittleEndian(rec[8..]), offset);
+                break;
+            case PerfRecordType.Compressed:
+                throw Unsupported("a compressed recording (perf record -z); record without -z");
+            default: OnSideband(type, rec, offset, s, ready); break;
         }
     }
 
@@ -252,9 +266,9 @@ public sealed class PerfDataReader
         }
 
         if (!attr.HasRaw || pos + 4 > rec.Length) throw Corrupt(offset, $"{attr.Name} sample has no raw tracepoint data");
-        int rawSize = (int)U32(rec, pos);
-        if (rawSize > rec.Length - pos - 4) throw Corrupt(offset, $"{attr.Name} raw data of {rawSize} bytes does not fit in the record");
-        var raw = rec.Slice(pos + 4, rawSize);
+        uint rawSize = U32(rec, pos);
+        if (rawSize > (uint)(rec.Length - pos - 4)) throw Corrupt(offset, $"{attr.Name} raw data of {rawSize} bytes does not fit in the record");
+        var raw = rec.Slice(pos + 4, (int)rawSize);
         int f1 = Field(raw, attr.Field1, offset, attr);
         var e = kind switch
         {
