@@ -18,7 +18,7 @@ internal sealed class PerfDataHeader
     /// <summary>clockid the timestamps use (1 = CLOCK_MONOTONIC), -1 when the file does not say.</summary>
     public int ClockId { get; private set; } = -1;
 
-    /// <summary>Reads and checks the header; throws InvalidDataException naming the offending byte offset.</summary>
+    /// <summary>Reads and checks the header; throws GilTracerException naming the offending byte offset.</summary>
     public static PerfDataHeader Read(SafeFileHandle file)
     {
         long length = RandomAccess.GetLength(file);

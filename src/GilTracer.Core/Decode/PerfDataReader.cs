@@ -13,7 +13,7 @@ public delegate bool CallchainInspector(int pid, int tid, ReadOnlySpan<ulong> ip
 /// in the order `perf script` prints them: samples of the GIL uprobes and sched tracepoints, COMM, FORK,
 /// EXIT, LOST and LOST_SAMPLES records. One pass over the data section through a reused buffer; events
 /// are sorted per flush round (<see cref="PerfEventOrderer"/>), so memory does not grow with the recording.
-/// Bad files raise an <see cref="InvalidDataException"/> whose one-line message names the byte offset.
+/// Bad files raise a <see cref="GilTracerException"/> whose one-line message names the byte offset.
 /// </summary>
 public sealed class PerfDataReader
 {
@@ -72,11 +72,22 @@ public sealed class PerfDataReader
     public long Records { get; private set; }
     /// <summary>Optional: decides <see cref="TraceEvent.StackHasTakeGil"/> of sched samples recorded with -g.</summary>
     public CallchainInspector? Callchains { get; set; }
+    /// <summary>
+    /// Also yield perf's task records: COMM (Kind Comm), FORK (Kind Fork with OtherPid = the child's pid) and
+    /// EXIT. Off by default, so that the stream is the one `perf script --ns --show-lost-events` prints
+    /// (the text reader's). Synthesized records of threads that existed before recording have TimestampNs 0.
+    /// </summary>
+    public bool IncludeTaskEvents { get; set; }
 
-    internal static InvalidDataException Corrupt(long offset, string what) =>
+    // Thread names as perf script prints them on each sample: COMM records, inherited at FORK, ":tid" when unknown.
+    private readonly Dictionary<int, string> _comms = new();
+    private int _lastCommTid = int.MinValue;
+    private string? _lastComm;
+
+    internal static GilTracerException Corrupt(long offset, string what) =>
         new($"perf.data is corrupt or truncated at byte {offset}: {what}");
 
-    internal static InvalidDataException Unsupported(string what) =>
+    internal static GilTracerException Unsupported(string what) =>
         new($"perf.data: {what} is not supported");
 
     private static SafeFileHandle OpenHandle(string path) =>
@@ -93,10 +104,46 @@ public sealed class PerfDataReader
             more = ParseUntilReady(state, ready);
             LostEvents = state.Lost;
             OutOfOrderEvents = state.Orderer.OutOfOrder;
-            for (int i = 0; i < ready.Count; i++) yield return ready[i];
+            for (int i = 0; i < ready.Count; i++)
+            {
+                var e = ready[i];
+                switch (e.Kind)
+                {
+                    case EventKind.Comm:
+                        SetComm(e.Tid, e.Comm!);
+                        if (!IncludeTaskEvents) continue;
+                        break;
+                    case EventKind.Fork when e.OtherPid != 0: // FORK record: the child starts with its parent's name
+                        SetComm(e.Other, CommOf(e.Tid));
+                        if (!IncludeTaskEvents) continue;
+                        e = e with { Comm = CommOf(e.Tid) };
+                        break;
+                    case EventKind.Lost:
+                        break;
+                    default:
+                        e = e with { Comm = CommOf(e.Tid) };
+                        break;
+                }
+                yield return e;
+            }
             ready.Clear();
         }
         progress?.Report(1.0);
+    }
+
+    private void SetComm(int tid, string comm)
+    {
+        _comms[tid] = comm;
+        if (tid == _lastCommTid) _lastComm = comm;
+    }
+
+    private string CommOf(int tid)
+    {
+        if (tid == _lastCommTid) return _lastComm!;
+        if (!_comms.TryGetValue(tid, out var comm)) _comms[tid] = comm = ":" + tid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _lastCommTid = tid;
+        _lastComm = comm;
+        return comm;
     }
 
     /// <summary>Where the parser is in the data section: a window of the file in a reused buffer.</summary>
@@ -276,7 +323,7 @@ public sealed class PerfDataReader
                 State: EventMapper.DecodePrevState(FieldLong(raw, attr.StateField, offset, attr)), StackHasTakeGil: stackHasTakeGil),
             EventKind.SchedWakeup or EventKind.SchedWakeupNew => new TraceEvent(kind, ts, pid, tid, cpu, Other: f1, StackHasTakeGil: stackHasTakeGil),
             EventKind.Fork => new TraceEvent(kind, ts, pid, f1, cpu, Other: Field(raw, attr.Field2, offset, attr)),
-            _ => new TraceEvent(kind, ts, pid, f1, cpu), // Exit: Tid = the exiting thread
+            _ => new TraceEvent(kind, ts, pid, f1, cpu, PidKnown: f1 == tid), // Exit: Tid = the exiting thread
         };
         Emit(e, s, ready);
     }
@@ -311,6 +358,7 @@ public sealed class PerfDataReader
         {
             case PerfRecordType.Comm:
             {
+                // always parsed (even when not yielded): samples carry the thread's name
                 if (body < 16) throw Corrupt(offset, "COMM record too short");
                 var name = rec[16..body];
                 int nul = name.IndexOf((byte)0);
@@ -320,6 +368,7 @@ public sealed class PerfDataReader
             }
             case PerfRecordType.Fork or PerfRecordType.Exit:
             {
+                if (type == PerfRecordType.Exit && !IncludeTaskEvents) break;
                 // { u32 pid, ppid; u32 tid, ptid; u64 time; }
                 if (body < 32) throw Corrupt(offset, "FORK/EXIT record too short");
                 int pid = (int)U32(rec, 8), ppid = (int)U32(rec, 12), tid = (int)U32(rec, 16), ptid = (int)U32(rec, 20);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using GilTracer.Core.Decode;
+using GilTracer.Core.Model;
 
 namespace GilTracer.Tests.Decode;
 
@@ -19,8 +20,8 @@ public sealed class PerfDataCorruptionTests : IDisposable
         return path;
     }
 
-    /// <summary>Reads everything; returns null on success, else the InvalidDataException (any other exception fails the test).</summary>
-    private static InvalidDataException? ReadAll(string path)
+    /// <summary>Reads everything; returns null on success, else the GilTracerException (any other exception fails the test).</summary>
+    private static GilTracerException? ReadAll(string path)
     {
         var sw = Stopwatch.StartNew();
         try
@@ -28,7 +29,7 @@ public sealed class PerfDataCorruptionTests : IDisposable
             _ = PerfDataReader.Read(path).Count();
             return null;
         }
-        catch (InvalidDataException ex)
+        catch (GilTracerException ex)
         {
             Assert.DoesNotContain('\n', ex.Message);
             return ex;

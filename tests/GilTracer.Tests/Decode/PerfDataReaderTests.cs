@@ -19,7 +19,7 @@ public class PerfDataReaderTests
     public void SameEventsAsPerfScriptInTheSameOrder(string name)
     {
         var expected = PerfScriptOracle.Parse(File.ReadLines(Fixture(name + ".script.txt")));
-        var actual = PerfDataReader.Read(Fixture(name + ".perf.data")).ToList();
+        var actual = new PerfDataReader(Fixture(name + ".perf.data")) { IncludeTaskEvents = true }.ReadEvents().ToList();
         Assert.NotEmpty(expected);
         for (int i = 0; i < Math.Min(expected.Count, actual.Count); i++)
             Assert.True(expected[i] == actual[i], $"event {i}: expected {expected[i]}, got {actual[i]}");
@@ -29,7 +29,7 @@ public class PerfDataReaderTests
     [Fact]
     public void GilRecordingHasBalancedProbeEventsOfTwoWorkerThreads()
     {
-        var events = PerfDataReader.Read(Fixture("gil.perf.data")).ToList();
+        var events = new PerfDataReader(Fixture("gil.perf.data")) { IncludeTaskEvents = true }.ReadEvents().ToList();
         var gil = events.Where(e => e.Kind <= EventKind.DropGilReturn).ToList();
         // main thread + worker-0 + worker-1, all of one process
         Assert.Equal(3, gil.Select(e => e.Tid).Distinct().Count());

@@ -26,6 +26,7 @@ internal static class PerfScriptOracle
         int close = line.IndexOf(']', bracket);
         var head = line[..bracket].TrimEnd();
         var pidTid = head[(head.LastIndexOf(' ') + 1)..].Split('/');
+        var comm = head[..head.LastIndexOf(' ')].Trim();
         int pid = int.Parse(pidTid[0]), tid = int.Parse(pidTid[1]);
         int cpu = int.Parse(line[(bracket + 2)..close]);
         int colon = line.IndexOf(": ", close, StringComparison.Ordinal);
@@ -47,8 +48,8 @@ internal static class PerfScriptOracle
             var nums = rest[16..].Replace("(", "").Replace(")", "").Split(':');
             int p = int.Parse(nums[0]), t = int.Parse(nums[1]), pp = int.Parse(nums[2]), pt = int.Parse(nums[3]);
             return rest[12] == 'F'
-                ? new TraceEvent(EventKind.Fork, ts, pp, pt, cpu, Other: t, OtherPid: p)
-                : new TraceEvent(EventKind.Exit, ts, p, t, cpu);
+                ? new TraceEvent(EventKind.Fork, ts, pp, pt, cpu, Other: t, OtherPid: p, Comm: comm)
+                : new TraceEvent(EventKind.Exit, ts, p, t, cpu, Comm: comm);
         }
         if (rest.StartsWith("PERF_RECORD_LOST", StringComparison.Ordinal))
             return new TraceEvent(EventKind.Lost, ts, pid, tid, cpu, Other: int.Parse(rest[(rest.LastIndexOf(' ') + 1)..]));
@@ -60,17 +61,17 @@ internal static class PerfScriptOracle
         switch (name)
         {
             case "sched:sched_switch":
-                return new TraceEvent(EventKind.SchedSwitch, ts, pid, Int(fields, "prev_pid"), cpu, Other: Int(fields, "next_pid"), State: State(Word(fields, "prev_state")));
+                return new TraceEvent(EventKind.SchedSwitch, ts, pid, Int(fields, "prev_pid"), cpu, Other: Int(fields, "next_pid"), State: State(Word(fields, "prev_state")), Comm: comm);
             case "sched:sched_wakeup":
-                return new TraceEvent(EventKind.SchedWakeup, ts, pid, tid, cpu, Other: Int(fields, "pid"));
+                return new TraceEvent(EventKind.SchedWakeup, ts, pid, tid, cpu, Other: Int(fields, "pid"), Comm: comm);
             case "sched:sched_wakeup_new":
-                return new TraceEvent(EventKind.SchedWakeupNew, ts, pid, tid, cpu, Other: Int(fields, "pid"));
+                return new TraceEvent(EventKind.SchedWakeupNew, ts, pid, tid, cpu, Other: Int(fields, "pid"), Comm: comm);
             case "sched:sched_process_fork":
-                return new TraceEvent(EventKind.Fork, ts, pid, Int(fields, "pid"), cpu, Other: Int(fields, "child_pid"));
+                return new TraceEvent(EventKind.Fork, ts, pid, Int(fields, "pid"), cpu, Other: Int(fields, "child_pid"), Comm: comm);
             case "sched:sched_process_exit":
-                return new TraceEvent(EventKind.Exit, ts, pid, Int(fields, "pid"), cpu);
+                return new TraceEvent(EventKind.Exit, ts, pid, Int(fields, "pid"), cpu, Comm: comm, PidKnown: Int(fields, "pid") == tid);
         }
-        return GilProbeNames.Classify(name.AsSpan()) is { } kind ? new TraceEvent(kind, ts, pid, tid, cpu) : null;
+        return GilProbeNames.Classify(name.AsSpan()) is { } kind ? new TraceEvent(kind, ts, pid, tid, cpu, Comm: comm) : null;
     }
 
     private static string Word(string fields, string key)
