@@ -58,6 +58,10 @@ public sealed class PerfDataReader
 
     /// <summary>"group:name" of every event in the file (EVENT_DESC), in file order.</summary>
     public IReadOnlyList<string> EventNames => _header.Attrs.Select(a => a.Name ?? $"type{a.Type}:config{a.Config}").ToList();
+    /// <summary>True when the file has take_gil/drop_gil probe events (any naming <see cref="GilProbeNames"/> knows).</summary>
+    public bool HasGilEvents => _header.Attrs.Any(a => a.Kind is <= EventKind.DropGilReturn);
+    /// <summary>True when the file has sched tracepoints the reader maps.</summary>
+    public bool HasSchedEvents => _header.Attrs.Any(a => a.Kind is >= EventKind.SchedSwitch and <= EventKind.Exit);
     /// <summary>clockid of the timestamps (1 = CLOCK_MONOTONIC), -1 when the file does not say.</summary>
     public int ClockId => _header.ClockId;
     /// <summary>Things the reader could not map (an event without a tracepoint format, …), one line each.</summary>
