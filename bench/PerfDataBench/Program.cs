@@ -27,7 +27,9 @@ try
     sw.Stop();
     Console.WriteLine($"events {n}  records {reader.Records}  lost {reader.LostEvents}  out_of_order {reader.OutOfOrderEvents}");
     for (int k = 0; k < counts.Length; k++) if (counts[k] > 0) Console.WriteLine($"  {(EventKind)k,-16} {counts[k]}");
-    Console.WriteLine($"seconds {sw.Elapsed.TotalSeconds:F3}  events/s {n / sw.Elapsed.TotalSeconds:F0}  peak_working_set_mb {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F1}");
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    Console.WriteLine($"seconds {sw.Elapsed.TotalSeconds:F3}  cpu_seconds {cpu.TotalSeconds:F3}  events/s {n / sw.Elapsed.TotalSeconds:F0}  peak_working_set_mb {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F1}");
+    Console.WriteLine($"allocated_mb {GC.GetTotalAllocatedBytes() / 1048576.0:F1}  gc0 {GC.CollectionCount(0)}  gc1 {GC.CollectionCount(1)}  gc2 {GC.CollectionCount(2)}");
     return 0;
 }
 catch (InvalidDataException ex)

@@ -11,21 +11,10 @@ namespace GilTracer.Core.Decode;
 /// </summary>
 internal sealed class PerfEventOrderer
 {
-    private struct Entry
-    {
-        public long Ts;
-        public long Seq;
-        public TraceEvent Event;
-    }
-
-    private readonly struct EntryComparer : IComparer<Entry>
-    {
-        public int Compare(Entry x, Entry y) => x.Ts != y.Ts ? x.Ts.CompareTo(y.Ts) : x.Seq.CompareTo(y.Seq);
-    }
-
-    private Entry[] _pending = new Entry[4096];
+    private TraceEvent[] _pending = new TraceEvent[4096];
+    private TraceEvent[] _scratch = new TraceEvent[4096];
+    private readonly List<int> _runs = new();
     private int _count;
-    private long _seq;
     private long _maxTs = long.MinValue;
     private long _nextFlush;
     private long _lastFlushed = long.MinValue;
@@ -39,10 +28,7 @@ internal sealed class PerfEventOrderer
         long ts = e.TimestampNs;
         if (ts < _lastFlushed) OutOfOrder++;
         if (_count == _pending.Length) Array.Resize(ref _pending, _pending.Length * 2);
-        ref var slot = ref _pending[_count++];
-        slot.Ts = ts;
-        slot.Seq = _seq++;
-        slot.Event = e;
+        _pending[_count++] = e;
         if (_count == 1 || ts > _maxTs) _maxTs = ts;
     }
 
@@ -59,23 +45,63 @@ internal sealed class PerfEventOrderer
     private void FlushUpTo(long limit, EventBuffer ready)
     {
         if (_count == 0) return;
+        SortPending();
         var span = _pending.AsSpan(0, _count);
-        if (!IsSorted(span)) span.Sort(new EntryComparer());
         int n = 0;
-        while (n < span.Length && span[n].Ts <= limit) ready.Add(span[n++].Event);
-        if (n > 0) _lastFlushed = span[n - 1].Ts;
+        while (n < span.Length && span[n].TimestampNs <= limit) ready.Add(span[n++]);
+        if (n > 0) _lastFlushed = span[n - 1].TimestampNs;
         // keep the rest, already sorted, at the front
         span[n..].CopyTo(_pending);
         _pending.AsSpan(_count - n, n).Clear(); // drop string references of delivered events
         _count -= n;
-        // a long recording must not keep a buffer sized for its largest round
-        if (_count < _pending.Length / 8 && _pending.Length > 1 << 16) Array.Resize(ref _pending, Math.Max(4096, _pending.Length / 4));
+        // keep the high-water mark (bounded by perf's round size: reallocating large arrays costs gen2 GCs),
+        // but give back an exceptional one
+        if (_count < _pending.Length / 16 && _pending.Length > 1 << 22)
+        {
+            Array.Resize(ref _pending, _pending.Length / 4);
+            _scratch = new TraceEvent[_pending.Length];
+        }
     }
 
-    private static bool IsSorted(Span<Entry> s)
+    /// <summary>
+    /// Stable natural merge sort: the pending events are a few already sorted runs (what is left of the
+    /// last round, then each CPU's ring buffer in turn), so merging runs is linear in practice.
+    /// On equal timestamps the earlier run wins, which keeps file order as perf does.
+    /// </summary>
+    private void SortPending()
     {
-        for (int i = 1; i < s.Length; i++) if (s[i].Ts < s[i - 1].Ts) return false;
-        return true;
+        _runs.Clear();
+        _runs.Add(0);
+        for (int i = 1; i < _count; i++)
+            if (_pending[i].TimestampNs < _pending[i - 1].TimestampNs) _runs.Add(i);
+        if (_runs.Count == 1) return;
+        if (_scratch.Length < _pending.Length) _scratch = new TraceEvent[_pending.Length];
+        _runs.Add(_count);
+        var src = _pending;
+        var dst = _scratch;
+        while (_runs.Count > 2)
+        {
+            int w = 0;
+            for (int r = 0; r + 1 < _runs.Count; r += 2)
+            {
+                int a = _runs[r], mid = _runs[r + 1], end = r + 2 < _runs.Count ? _runs[r + 2] : mid;
+                Merge(src, a, mid, end, dst);
+                _runs[w++] = a;
+            }
+            _runs[w++] = _count;
+            _runs.RemoveRange(w, _runs.Count - w);
+            (src, dst) = (dst, src);
+        }
+        if (!ReferenceEquals(src, _pending)) { _scratch = _pending; _pending = src; }
+    }
+
+    private static void Merge(TraceEvent[] src, int a, int mid, int end, TraceEvent[] dst)
+    {
+        int i = a, j = mid, k = a;
+        while (i < mid && j < end)
+            dst[k++] = src[j].TimestampNs < src[i].TimestampNs ? src[j++] : src[i++];
+        while (i < mid) dst[k++] = src[i++];
+        while (j < end) dst[k++] = src[j++];
     }
 }
 
@@ -92,8 +118,7 @@ internal sealed class EventBuffer
     public TraceEvent this[int i] => _items[i];
     public void Clear()
     {
-        if (_items.Length > 1 << 16) _items = new TraceEvent[4096];
-        else Array.Clear(_items, 0, Count);
+        Array.Clear(_items, 0, Count); // drops comm string references
         Count = 0;
     }
 }
