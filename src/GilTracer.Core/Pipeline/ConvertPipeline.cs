@@ -19,10 +19,7 @@ public static class ConvertPipeline
         {
             if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
             if (IsPerfData(input))
-            {
-                ev?.Status?.Invoke($"reading {input} with perf script");
-                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader), outputs, pythonNames);
-            }
+                return ConvertPerfData(input, mode, outputs, ev, pythonNames);
             else
             {
                 using var f = File.OpenRead(input);
@@ -32,6 +29,21 @@ public static class ConvertPipeline
         Check(reader, input, mode);
         if (reader.Truncated) report.Warnings.Add("the input ends in the middle of a line: the recording looks truncated");
         if (reader.MalformedLines > 0) report.Warnings.Add($"{reader.MalformedLines} lines were not understood and skipped");
+        return report;
+    }
+
+    /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster.</summary>
+    static GilReport ConvertPerfData(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev,
+        IReadOnlyDictionary<int, string>? pythonNames)
+    {
+        ev?.Status?.Invoke($"reading {input}");
+        var data = new PerfDataReader(input);
+        if (mode == ConvertMode.Gil && !data.HasGilEvents)
+            throw new GilTracerException($"{input} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
+        var report = AnalysisPipeline.Analyze(data.ReadEvents(), outputs, pythonNames);
+        if (report.EventCount == 0)
+            throw new GilTracerException($"{input} holds no events: the recording is empty");
+        report.Warnings.AddRange(data.Warnings);
         return report;
     }
 

@@ -53,8 +53,9 @@ public static class RunPipeline
             throw new GilTracerException($"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command");
         ev.Status?.Invoke("decoding");
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
-        var reader = new PerfScriptTextReader();
-        var report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(o.Outputs.PerfDataPath, reader), o.Outputs, names, exitCode);
+        var data = new PerfDataReader(o.Outputs.PerfDataPath);
+        var report = AnalysisPipeline.Analyze(data.ReadEvents(), o.Outputs, names, exitCode);
+        report.Warnings.AddRange(data.Warnings);
         if (report.Threads.Count == 0)
             report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
         return new RunResult(report, exitCode, target);
