@@ -7,8 +7,13 @@ using Xunit.Abstractions;
 
 namespace GilTracer.Tests.Render;
 
+/// <summary>Browser tests run alone: the 1M-span load time is measured, not raced against perf tests.</summary>
+[CollectionDefinition("Browser", DisableParallelization = true)]
+public sealed class BrowserCollection;
+
 /// <summary>The HTML report in headless Chromium: what a person would see, checked by a script.</summary>
 [Trait("Category", "Browser")]
+[Collection("Browser")]
 public sealed class HtmlReportBrowserTests
 {
     const string Hostile = "<img src=x onerror=alert(1)>\"'&";

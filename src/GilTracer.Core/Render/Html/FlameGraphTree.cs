@@ -33,9 +33,11 @@ public sealed class FlameGraphTree
     /// <summary>Adds folded lines; a line without a trailing count is counted as malformed and skipped.</summary>
     public FlameGraphTree AddFolded(string folded)
     {
-        foreach (var raw in folded.AsSpan().EnumerateLines())
+        // lines end at '\n' only: EnumerateLines would also split inside a frame name at U+2028 or '\f'
+        var text = folded.AsSpan();
+        foreach (var range in text.Split('\n'))
         {
-            var line = raw.TrimEnd();
+            var line = text[range].TrimEnd();
             if (line.IsEmpty) continue;
             int sp = line.LastIndexOf(' ');
             if (sp <= 0 || !long.TryParse(line[(sp + 1)..], out long count) || count < 0)

@@ -1,4 +1,4 @@
-using System.Text;
+using System.IO.Compression;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using GilTracer.Core.Model;
@@ -7,9 +7,8 @@ namespace GilTracer.Core.Render.Html;
 
 /// <summary>
 /// Writes the report's data block. Utf8JsonWriter with the default JavaScriptEncoder escapes &lt; &gt; &amp; ' "
-/// and non-ASCII as \uXXXX, so nothing inside can close the script element. Spans are written per lane as
-/// three arrays, gaps and durations in ns plus a string of state digits ('m' = merged, totals in "m"),
-/// which keeps a million spans near 12 MB and quick for JSON.parse.
+/// and non-ASCII as \uXXXX, so nothing inside can close the script element. Spans are packed per lane
+/// (see <see cref="WriteTrack"/>); names and numbers stay plain JSON.
 /// </summary>
 internal sealed class ReportDataWriter
 {
@@ -166,34 +165,50 @@ internal sealed class ReportDataWriter
         w.WriteEndArray();
     }
 
+    /// <summary>
+    /// A track as {"n": count, "z": base64 of raw-deflated varints, "m": merged spans' per-state ns}. Per span two
+    /// varints: zigzag(gap since the previous span's end) and duration*8+state (7 = merged). A million spans
+    /// take ~4 MB instead of ~9 MB of decimal JSON, and the browser's HTML parser time is set by the bytes.
+    /// </summary>
     static void WriteTrack(Utf8JsonWriter w, string name, LaneSpans? lane, long origin)
     {
         if (lane is null || lane.Count == 0) { w.WriteNull(name); return; }
         w.WriteStartObject(name);
-        w.WriteStartArray("g");
-        long prevEnd = origin;
-        for (int i = 0; i < lane.Count; i++)
+        w.WriteNumber("n", lane.Count);
+        var packed = new MemoryStream();
+        using (var z = new DeflateStream(packed, CompressionLevel.Optimal, leaveOpen: true))
         {
-            w.WriteNumberValue(lane.Start[i] - prevEnd);
-            prevEnd = lane.End[i];
-            if ((i & 4095) == 0) FlushSometimes(w);
+            var buf = new byte[1 << 16];
+            int at = 0;
+            long prevEnd = origin;
+            for (int i = 0; i < lane.Count; i++)
+            {
+                if (at > buf.Length - 20) { z.Write(buf, 0, at); at = 0; }
+                long gap = lane.Start[i] - prevEnd;
+                prevEnd = lane.End[i];
+                at = WriteVarint(buf, at, (ulong)((gap << 1) ^ (gap >> 63)));
+                ulong state = lane.State[i] == LaneSpans.Mixed ? 7UL : lane.State[i];
+                at = WriteVarint(buf, at, ((ulong)(lane.End[i] - lane.Start[i]) << 3) | state);
+            }
+            z.Write(buf, 0, at);
         }
-        w.WriteEndArray();
-        w.WriteStartArray("d");
-        for (int i = 0; i < lane.Count; i++)
-        {
-            w.WriteNumberValue(lane.End[i] - lane.Start[i]);
-            if ((i & 4095) == 0) FlushSometimes(w);
-        }
-        w.WriteEndArray();
-        var states = new StringBuilder(lane.Count);
-        for (int i = 0; i < lane.Count; i++)
-            states.Append(lane.State[i] == LaneSpans.Mixed ? 'm' : (char)('0' + lane.State[i]));
-        w.WriteString("k", states.ToString());
+        w.WriteBase64String("z", packed.GetBuffer().AsSpan(0, (int)packed.Length));
         w.WriteStartArray("m");
         foreach (var ns in lane.MixNs) w.WriteNumberValue(ns);
         w.WriteEndArray();
         w.WriteEndObject();
+        FlushSometimes(w);
+    }
+
+    static int WriteVarint(byte[] buf, int at, ulong v)
+    {
+        while (v >= 0x80)
+        {
+            buf[at++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+        buf[at++] = (byte)v;
+        return at;
     }
 
     /// <summary>A percentage of an empty life is NaN; JSON has no NaN, the page shows null as "–".</summary>

@@ -68,8 +68,14 @@ public static class ReportNarrator
         return $"{main.Name} and {others} {(others == 1 ? "other thread" : "other threads")}";
     }
 
-    internal static string Pct(double pct) =>
-        (pct >= 10 || pct == 0 ? pct.ToString("0", CultureInfo.InvariantCulture) : pct.ToString("0.#", CultureInfo.InvariantCulture)) + " %";
+    /// <summary>Whole percents, but never rounds 99.8 up to "100 %" nor 0.3 down to "0 %".</summary>
+    internal static string Pct(double pct)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        if (pct >= 99.5 && pct < 100) return (Math.Floor(pct * 10) / 10).ToString("0.0", ci) + " %";
+        if (pct > 0 && pct < 10) return pct.ToString(pct < 1 ? "0.0#" : "0.#", ci) + " %";
+        return pct.ToString("0", ci) + " %";
+    }
 
     internal static string Duration(long ns)
     {

@@ -2,19 +2,41 @@
 // and adds their time to per-pixel-column accumulators, so a span narrower than a pixel costs one
 // addition and a column shows the share of each state inside it (level of detail without losing time).
 
-function decodeTrack(t, nStates) {
+/** Base64 of raw-deflated bytes → bytes, with the browser's own inflater (no network, no library). */
+async function inflate(b64) {
+  let bytes;
+  if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(b64);
+  else {
+    const bin = atob(b64);
+    bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  }
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** A packed track (see ReportDataWriter.WriteTrack): per span zigzag(gap) and duration*8+state, as varints. */
+async function decodeTrack(t, nStates) {
   if (!t) return null;
-  const n = t.d.length;
+  const n = t.n, b = await inflate(t.z);
   const s = new Float64Array(n), e = new Float64Array(n), pe = new Float64Array(n);
   const k = new Uint8Array(n), mixAt = new Int32Array(n);
-  let prev = 0, m = 0, maxEnd = -Infinity;
+  let p = 0, prev = 0, m = 0, maxEnd = -Infinity;
+  const varint = () => {
+    let v = 0, mul = 1, byte;
+    do { byte = b[p++]; v += (byte & 0x7f) * mul; mul *= 128; } while (byte & 0x80);
+    return v;
+  };
   for (let i = 0; i < n; i++) {
-    const st = prev + t.g[i];
-    s[i] = st; e[i] = st + t.d[i]; prev = e[i];
+    const zz = varint();
+    const gap = zz % 2 ? -(zz + 1) / 2 : zz / 2;
+    const dk = varint();
+    const state = dk % 8, dur = (dk - state) / 8;
+    const st = prev + gap;
+    s[i] = st; e[i] = st + dur; prev = e[i];
     if (e[i] > maxEnd) maxEnd = e[i];
     pe[i] = maxEnd; // prefix max of ends: monotone even if spans overlap, for binary search
-    const c = t.k.charCodeAt(i);
-    if (c === 109) { k[i] = 255; mixAt[i] = m; m += nStates; } else k[i] = c - 48;
+    if (state === 7) { k[i] = 255; mixAt[i] = m; m += nStates; } else k[i] = state;
   }
   return { n, s, e, pe, k, mixAt, mix: t.m, nStates };
 }

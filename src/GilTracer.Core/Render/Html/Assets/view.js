@@ -28,6 +28,14 @@ class TimelineView {
     this.bind();
   }
 
+  /** Unpacks every lane's spans (in parallel: the inflater is asynchronous). */
+  async load() {
+    await Promise.all(this.laneRows.map(async row => {
+      row.gil = await decodeTrack(row.lane.gil, 4);
+      row.sched = await decodeTrack(row.lane.sched, 5);
+    }));
+  }
+
   layout() {
     const laneH = this.hasSched ? 26 : 20;
     this.rows = [];
@@ -47,7 +55,7 @@ class TimelineView {
       }
       const row = {
         lane, y, h: laneH, gilY: y + 3, gilH: this.hasSched ? 13 : 14, schedY: y + 18, schedH: 6,
-        gil: decodeTrack(lane.gil, 4), sched: decodeTrack(lane.sched, 5), accG: null, accS: null,
+        gil: null, sched: null, accG: null, accS: null,
       };
       const lbl = el("div", "lbl");
       lbl.style.height = laneH + "px";
