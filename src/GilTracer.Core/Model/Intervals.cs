@@ -40,4 +40,6 @@ public interface IIntervalSink
 {
     void OnGilInterval(in GilInterval interval);
     void OnSchedInterval(in SchedInterval interval) { }
+    /// <summary>How many threads of a process wait for its GIL changed (called in time order).</summary>
+    void OnWaitersChanged(int pid, long timestampNs, int waiting) { }
 }

@@ -1,0 +1,223 @@
+using GilTracer.Core.Model;
+
+namespace GilTracer.Core.Analyze;
+
+/// <summary>
+/// The GIL state machine (design.md §6). Consumes time-ordered events and streams closed intervals to sinks;
+/// memory grows with the number of threads, not events. Per thread:
+/// wait = take_gil entry → take_gil return; hold = take_gil return → drop_gil entry; drop_gil entry → return
+/// is releasing (counted as no GIL); no GIL = the rest of the thread's life.
+/// It tolerates what real recordings contain: duplicated events (dropped and counted), a take_gil that never
+/// returns (daemon thread parked at shutdown), drop_gil called inside take_gil during finalization, and
+/// recordings that start or end inside a wait or hold (clipped to the recording).
+/// </summary>
+public sealed class GilAnalyzer
+{
+    readonly Dictionary<int, ThreadTrack> _threads = new();
+    readonly Dictionary<int, ProcessTrack> _processes = new();
+    readonly Dictionary<int, string> _pythonNames = new();
+    readonly List<IIntervalSink> _sinks = new();
+    long _firstNs = long.MaxValue, _lastNs = long.MinValue;
+    long _events, _duplicates, _lost;
+    int _defaultPid;
+
+    public void AddSink(IIntervalSink sink) => _sinks.Add(sink);
+
+    /// <summary>Python's own thread names (threading.Thread.name), which win over perf's 15-byte comm.</summary>
+    public void SetPythonThreadName(int tid, string name) => _pythonNames[tid] = name;
+
+    public void Process(IEnumerable<TraceEvent> events)
+    {
+        foreach (var e in events) Process(e);
+    }
+
+    public void Process(in TraceEvent e)
+    {
+        _events++;
+        if (e.Kind == EventKind.Lost) { _lost += e.Other; return; }
+        if (e.TimestampNs < _firstNs) _firstNs = e.TimestampNs;
+        if (e.TimestampNs > _lastNs) _lastNs = e.TimestampNs;
+        switch (e.Kind)
+        {
+            case EventKind.TakeGil:
+            case EventKind.TakeGilReturn:
+            case EventKind.DropGil:
+            case EventKind.DropGilReturn:
+                OnGilEvent(e);
+                break;
+            case EventKind.Comm:
+                if (e.Comm is not null && _threads.TryGetValue(e.Tid, out var t)) t.Comm = e.Comm;
+                break;
+            case EventKind.Exit:
+                if (_threads.TryGetValue(e.Tid, out var x)) x.ExitNs = e.TimestampNs;
+                break;
+        }
+    }
+
+    int PidOf(in TraceEvent e)
+    {
+        if (e.PidKnown) return e.Pid;
+        if (_threads.TryGetValue(e.Tid, out var known)) return known.Pid;
+        // Text without pid: one process, named after the thread that touched the GIL first (the main thread
+        // initialises it).
+        if (_defaultPid == 0) _defaultPid = e.Tid;
+        return _defaultPid;
+    }
+
+    void OnGilEvent(in TraceEvent e)
+    {
+        long ts = e.TimestampNs;
+        if (!_threads.TryGetValue(e.Tid, out var t))
+        {
+            t = new ThreadTrack(PidOf(e), e.Tid);
+            _threads[e.Tid] = t;
+        }
+        if (e.Comm is not null) t.Comm = e.Comm;
+        if (t.LastKind == e.Kind && t.LastKindNs == ts) { _duplicates++; return; }
+        t.LastKind = e.Kind;
+        t.LastKindNs = ts;
+        t.LastNs = ts;
+        var p = Process(t.Pid);
+        if (ts < p.StartNs) p.StartNs = ts;
+        if (ts > p.EndNs) p.EndNs = ts;
+
+        if (!t.Seen)
+        {
+            t.Seen = true;
+            // The first event says what the thread was doing before we saw it: only a take_gil entry means
+            // "not holding, not waiting"; anything else was under way since before the recording started.
+            var before = e.Kind switch
+            {
+                EventKind.TakeGil => GilState.NoGil,
+                EventKind.TakeGilReturn => GilState.Wait,
+                EventKind.DropGil => GilState.Hold,
+                _ => GilState.Release,
+            };
+            if (before == GilState.NoGil) { t.StartNs = ts; t.StateSinceNs = ts; }
+            else
+            {
+                long start = Math.Min(_firstNs, p.StartNs);
+                t.StartNs = start;
+                t.StateSinceNs = start;
+                t.WaitStartNs = start;
+                t.State = before;
+                if (before == GilState.Hold) TakeHold(p, t, start);
+            }
+        }
+
+        switch (e.Kind)
+        {
+            case EventKind.TakeGil:
+                if (t.State == GilState.Wait) break; // re-entry (drop_gil inside take_gil at finalization)
+                if (t.State == GilState.Hold) EndHold(p, t, ts);
+                Enter(t, GilState.Wait, ts);
+                t.WaitStartNs = ts;
+                break;
+            case EventKind.TakeGilReturn:
+                if (t.State == GilState.Hold) break;
+                if (t.State == GilState.Wait) p.Waits.Add(ts - t.WaitStartNs);
+                Enter(t, GilState.Hold, ts);
+                t.Acquisitions++;
+                p.Acquisitions++;
+                TakeHold(p, t, ts);
+                break;
+            case EventKind.DropGil:
+                if (t.State == GilState.Hold) EndHold(p, t, ts);
+                if (t.State != GilState.Release) Enter(t, GilState.Release, ts);
+                break;
+            case EventKind.DropGilReturn:
+                if (t.State == GilState.Hold) EndHold(p, t, ts);
+                if (t.State == GilState.Wait) break; // drop_gil returned inside take_gil: still waiting
+                Enter(t, GilState.NoGil, ts);
+                break;
+        }
+    }
+
+    ProcessTrack Process(int pid)
+    {
+        if (!_processes.TryGetValue(pid, out var p)) _processes[pid] = p = new ProcessTrack(pid);
+        return p;
+    }
+
+    static void TakeHold(ProcessTrack p, ThreadTrack t, long ts)
+    {
+        // Holds of one GIL must not overlap; a second holder means lost or misordered events.
+        if (p.HolderTid != 0 && p.HolderTid != t.Tid) p.OverlapViolations++;
+        if (p.LastHolderTid != t.Tid && p.LastHolderTid != 0) p.Switches++;
+        p.HolderTid = t.Tid;
+        p.LastHolderTid = t.Tid;
+    }
+
+    static void EndHold(ProcessTrack p, ThreadTrack t, long ts)
+    {
+        long held = ts - t.StateSinceNs;
+        if (held > p.LongestHoldNs) p.LongestHoldNs = held;
+        if (p.HolderTid == t.Tid) p.HolderTid = 0;
+    }
+
+    /// <summary>Closes the thread's current interval at ts and starts the next state.</summary>
+    void Enter(ThreadTrack t, GilState next, long ts)
+    {
+        Close(t, ts);
+        if ((t.State == GilState.Wait) != (next == GilState.Wait))
+        {
+            var p = Process(t.Pid);
+            p.Waiting += next == GilState.Wait ? 1 : -1;
+            foreach (var s in _sinks) s.OnWaitersChanged(t.Pid, ts, p.Waiting);
+        }
+        t.State = next;
+        t.StateSinceNs = ts;
+    }
+
+    void Close(ThreadTrack t, long ts)
+    {
+        long d = ts - t.StateSinceNs;
+        if (d <= 0) return;
+        if (t.State == GilState.Hold) { t.HoldNs += d; Process(t.Pid).HeldNs += d; }
+        else if (t.State == GilState.Wait) t.WaitNs += d;
+        var iv = new GilInterval(t.Pid, t.Tid, t.StateSinceNs, ts, t.State);
+        foreach (var s in _sinks) s.OnGilInterval(iv);
+    }
+
+    /// <summary>Closes what is still open and computes the report. Call once, after the last event.</summary>
+    public GilReport Finish()
+    {
+        var report = new GilReport { LostEvents = _lost, DuplicateEvents = _duplicates, EventCount = _events };
+        if (_threads.Count == 0) return report;
+        report.StartNs = _firstNs;
+        report.EndNs = _lastNs;
+        foreach (var t in _threads.Values)
+        {
+            var p = _processes[t.Pid];
+            // A wait or hold still open at the end lasts until the process's last event (a daemon thread
+            // parked in take_gil at shutdown never returns); otherwise life ends at the thread's last event.
+            long end = t.ExitNs >= 0 ? t.ExitNs : t.State is GilState.Wait or GilState.Hold ? p.EndNs : t.LastNs;
+            if (t.State == GilState.Hold) EndHold(p, t, end);
+            Close(t, end);
+            t.LastNs = end;
+        }
+        foreach (var p in _processes.Values.OrderBy(p => p.StartNs))
+        {
+            long span = Math.Max(1, p.EndNs - p.StartNs);
+            report.Gils.Add(new GilSummary(p.Pid, Pct(Math.Min(p.HeldNs, span), span), p.Acquisitions, p.Switches,
+                p.Waits.Percentile(0.50), p.Waits.Percentile(0.90), p.Waits.Percentile(0.99), p.Waits.Max,
+                p.LongestHoldNs, p.OverlapViolations, p.StartNs, p.EndNs));
+            if (p.OverlapViolations > 0)
+                report.Warnings.Add($"GIL of process {p.Pid}: {p.OverlapViolations} acquisitions while another thread still held it (lost or misordered events)");
+        }
+        foreach (var t in _threads.Values.OrderBy(t => t.Pid).ThenBy(t => t.StartNs))
+        {
+            long total = t.LastNs - t.StartNs;
+            long noGil = Math.Max(0, total - t.HoldNs - t.WaitNs);
+            double has = Pct(t.HoldNs, total), wait = Pct(t.WaitNs, total);
+            string name = _pythonNames.TryGetValue(t.Tid, out var n) ? n : t.Comm ?? "";
+            report.Threads.Add(new ThreadSummary(t.Pid, t.Tid, name, t.Tid == t.Pid, t.StartNs, t.LastNs,
+                noGil, t.HoldNs, t.WaitNs, total <= 0 ? 0 : 100.0 - has - wait, has, wait, t.Acquisitions));
+        }
+        if (_duplicates > 0) report.Warnings.Add($"dropped {_duplicates} duplicated probe events (same event, same timestamp)");
+        if (_lost > 0) report.Warnings.Add($"perf lost {_lost} events: numbers around the gaps are uncertain; raise --mmap-pages");
+        return report;
+    }
+
+    static double Pct(long part, long whole) => whole <= 0 ? 0 : 100.0 * part / whole;
+}

@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using GilTracer.Core.Model;
+using GilTracer.Core.Record;
+
+namespace GilTracer.Core.Decode;
+
+/// <summary>Turns a perf.data file into `perf script` text, streamed (not buffered) into the text reader.</summary>
+public static class PerfScriptRunner
+{
+    public static readonly string[] Fields = ["--ns", "--show-lost-events", "-F", "comm,pid,tid,cpu,time,event,trace"];
+
+    public static IEnumerable<TraceEvent> Read(string perfData, PerfScriptTextReader reader)
+    {
+        var psi = new ProcessStartInfo(SystemChecks.FindPerf())
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        psi.ArgumentList.Add("script");
+        psi.ArgumentList.Add("-i");
+        psi.ArgumentList.Add(perfData);
+        foreach (var f in Fields) psi.ArgumentList.Add(f);
+        using var proc = Process.Start(psi)!;
+        var stderr = proc.StandardError.ReadToEndAsync();
+        foreach (var e in reader.Read(proc.StandardOutput.BaseStream)) yield return e;
+        proc.WaitForExit();
+        if (proc.ExitCode != 0)
+        {
+            var msg = stderr.Result.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && !l.StartsWith("'trace' not valid")) ?? "";
+            throw new GilTracerException($"perf script could not read {perfData}: {msg}");
+        }
+    }
+}

@@ -1,0 +1,247 @@
+using System.Buffers.Text;
+using System.Text;
+using GilTracer.Core.Model;
+
+namespace GilTracer.Core.Decode;
+
+/// <summary>
+/// Reads `perf script` text (design.md §5): sample lines "comm [pid/]tid [cpu] secs.frac: group:event: payload",
+/// GIL uprobes under any naming (ours, perf probe's, the seed article's), sched tracepoints, and call stacks
+/// (-g) following a sample, which only serve to tell whether take_gil is on a sched event's stack.
+/// Span-based: no regex, no string per line; strings only for thread names when they change.
+/// </summary>
+public sealed class PerfScriptTextReader
+{
+    readonly Dictionary<int, (byte[] Bytes, string Text)> _comms = new();
+    TraceEvent _pending;
+    bool _hasPending;
+
+    /// <summary>Lines that looked like neither a sample, a stack frame nor a blank line.</summary>
+    public long MalformedLines { get; private set; }
+    public long UnknownEvents { get; private set; }
+    public long Samples { get; private set; }
+    public bool Truncated { get; private set; }
+    public bool SawSchedEvents { get; private set; }
+    public bool SawGilEvents { get; private set; }
+    public bool SawStacks { get; private set; }
+
+    public IEnumerable<TraceEvent> Read(Stream stream)
+    {
+        var lines = new LineReader(stream);
+        var events = new List<TraceEvent>(4);
+        while (true)
+        {
+            events.Clear();
+            if (!ReadBatch(lines, events)) break;
+            foreach (var e in events) yield return e;
+        }
+        if (_hasPending) { _hasPending = false; yield return _pending; }
+        Truncated = lines.LastLineWasTruncated;
+    }
+
+    /// <summary>Reads one line (spans cannot cross a yield, so parsing happens here); false at the end.</summary>
+    bool ReadBatch(LineReader lines, List<TraceEvent> output)
+    {
+        if (!lines.TryReadLine(out var line)) return false;
+        if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
+        var trimmed = line.TrimStart(" \t"u8);
+        if (trimmed.IsEmpty)
+        {
+            FlushPending(output);
+            return true;
+        }
+        if (_hasPending && IsStackFrame(line, trimmed))
+        {
+            SawStacks = true;
+            if (trimmed.IndexOf("take_gil"u8) >= 0) _pending = _pending with { StackHasTakeGil = true };
+            return true;
+        }
+        if (IsStackFrame(line, trimmed)) return true; // frames of a GIL sample: not needed
+        FlushPending(output);
+        if (TryParseSample(line, out var e))
+        {
+            Samples++;
+            if (e.Kind is EventKind.SchedSwitch or EventKind.SchedWakeup or EventKind.SchedWakeupNew or EventKind.Fork or EventKind.Exit)
+            {
+                // Hold it back: stack lines may follow and say whether it slept inside take_gil.
+                _pending = e;
+                _hasPending = true;
+            }
+            else output.Add(e);
+        }
+        return true;
+    }
+
+    void FlushPending(List<TraceEvent> output)
+    {
+        if (!_hasPending) return;
+        output.Add(_pending);
+        _hasPending = false;
+    }
+
+    /// <summary>"\t    7f4884b977b1 pthread_cond_timedwait+0x271 (/lib/…)": indented, starts with a hex address.</summary>
+    static bool IsStackFrame(ReadOnlySpan<byte> line, ReadOnlySpan<byte> trimmed)
+    {
+        if (line.Length == trimmed.Length) return false;
+        int i = 0;
+        while (i < trimmed.Length && IsHex(trimmed[i])) i++;
+        return i > 0 && (i == trimmed.Length || trimmed[i] == ' ');
+    }
+
+    static bool IsHex(byte b) => (uint)(b - '0') <= 9 || (uint)((b | 0x20) - 'a') <= 5;
+
+    bool TryParseSample(ReadOnlySpan<byte> line, out TraceEvent e)
+    {
+        e = default;
+        if (line.IndexOf("PERF_RECORD_LOST"u8) >= 0) return TryParseLost(line, out e);
+        // The timestamp is the first token "digits.digits:" followed by a space; comm (left of it) may hold spaces.
+        int timeStart = -1, timeEnd = -1;
+        for (int i = 0; i < line.Length; i++)
+        {
+            if (line[i] != ':' || i + 1 < line.Length && line[i + 1] != ' ') continue;
+            int s = i - 1;
+            bool dot = false;
+            while (s >= 0 && (char.IsAsciiDigit((char)line[s]) || line[s] == '.' && !dot)) { if (line[s] == '.') dot = true; s--; }
+            if (dot && s >= 0 && line[s] == ' ' && s + 1 < i) { timeStart = s + 1; timeEnd = i; break; }
+        }
+        if (timeStart < 0) { MalformedLines++; return false; }
+        if (!TryParseTime(line[timeStart..timeEnd], out long ts)) { MalformedLines++; return false; }
+
+        // Left of the time: "comm pid/tid [cpu]" or "comm tid [cpu]" or without the cpu.
+        var head = line[..timeStart].TrimEnd((byte)' ');
+        int cpu = -1;
+        if (head.Length > 0 && head[^1] == ']')
+        {
+            int open = head.LastIndexOf((byte)'[');
+            if (open < 0 || !Utf8Parser.TryParse(head[(open + 1)..^1], out cpu, out _)) { MalformedLines++; return false; }
+            head = head[..open].TrimEnd((byte)' ');
+        }
+        int sp = head.LastIndexOf((byte)' ');
+        var ids = head[(sp + 1)..];
+        var comm = sp < 0 ? ReadOnlySpan<byte>.Empty : head[..sp].Trim((byte)' ');
+        int pid = 0, tid;
+        bool pidKnown = false;
+        int slash = ids.IndexOf((byte)'/');
+        if (slash >= 0)
+        {
+            if (!Utf8Parser.TryParse(ids[..slash], out pid, out _) || !Utf8Parser.TryParse(ids[(slash + 1)..], out tid, out _)) { MalformedLines++; return false; }
+            pidKnown = true;
+        }
+        else if (!Utf8Parser.TryParse(ids, out tid, out int used) || used != ids.Length) { MalformedLines++; return false; }
+
+        // Right of the time: "group:event: payload".
+        var rest = line[(timeEnd + 1)..].TrimStart((byte)' ');
+        int evEnd = rest.IndexOf(": "u8);
+        var evName = evEnd >= 0 ? rest[..evEnd] : rest.TrimEnd((byte)':');
+        var payload = evEnd >= 0 ? rest[(evEnd + 2)..] : ReadOnlySpan<byte>.Empty;
+        string commText = CommOf(tid, comm);
+
+        var gil = GilProbeNames.Classify(evName);
+        if (gil is { } kind)
+        {
+            SawGilEvents = true;
+            e = new TraceEvent(kind, ts, pid, tid, cpu, Comm: commText, PidKnown: pidKnown);
+            return true;
+        }
+        if (!evName.StartsWith("sched:"u8)) { UnknownEvents++; return false; }
+        SawSchedEvents = true;
+        var sched = evName[6..];
+        if (sched.SequenceEqual("sched_switch"u8))
+        {
+            int arrow = payload.IndexOf(" ==> "u8);
+            if (arrow < 0) { MalformedLines++; return false; }
+            var prev = payload[..arrow];
+            var next = payload[(arrow + 5)..];
+            if (!TryField(prev, " prev_pid="u8, out int prevTid) || !TryField(next, " next_pid="u8, out int nextTid)) { MalformedLines++; return false; }
+            var state = StateOf(FieldText(prev, " prev_state="u8));
+            e = new TraceEvent(EventKind.SchedSwitch, ts, pid, prevTid, cpu, nextTid, State: state, Comm: commText, PidKnown: pidKnown);
+            return true;
+        }
+        if (sched.SequenceEqual("sched_wakeup"u8) || sched.SequenceEqual("sched_wakeup_new"u8))
+        {
+            if (!TryField(payload, " pid="u8, out int woken)) { MalformedLines++; return false; }
+            var k = sched.Length == 12 ? EventKind.SchedWakeup : EventKind.SchedWakeupNew;
+            e = new TraceEvent(k, ts, pid, tid, cpu, woken, Comm: commText, PidKnown: pidKnown);
+            return true;
+        }
+        if (sched.SequenceEqual("sched_process_fork"u8))
+        {
+            if (!TryField(payload, " child_pid="u8, out int child)) { MalformedLines++; return false; }
+            e = new TraceEvent(EventKind.Fork, ts, pid, tid, cpu, child, Comm: commText, PidKnown: pidKnown);
+            return true;
+        }
+        if (sched.SequenceEqual("sched_process_exit"u8))
+        {
+            if (!TryField(payload, " pid="u8, out int exiting)) { MalformedLines++; return false; }
+            e = new TraceEvent(EventKind.Exit, ts, pid, exiting, cpu, Comm: commText, PidKnown: pidKnown && exiting == tid);
+            return true;
+        }
+        UnknownEvents++;
+        return false;
+    }
+
+    static bool TryParseLost(ReadOnlySpan<byte> line, out TraceEvent e)
+    {
+        // perf script --show-lost-events: "... PERF_RECORD_LOST lost 123" (the count is the last number).
+        e = default;
+        int end = line.Length;
+        while (end > 0 && !char.IsAsciiDigit((char)line[end - 1])) end--;
+        int start = end;
+        while (start > 0 && char.IsAsciiDigit((char)line[start - 1])) start--;
+        if (start == end || !Utf8Parser.TryParse(line[start..end], out int lost, out _)) return false;
+        e = new TraceEvent(EventKind.Lost, 0, 0, 0, Other: lost);
+        return true;
+    }
+
+    /// <summary>"12345.678901234" (any number of fraction digits) → ns.</summary>
+    static bool TryParseTime(ReadOnlySpan<byte> s, out long ns)
+    {
+        ns = 0;
+        int dot = s.IndexOf((byte)'.');
+        if (dot <= 0 || !Utf8Parser.TryParse(s[..dot], out long secs, out int used) || used != dot) return false;
+        var frac = s[(dot + 1)..];
+        if (frac.Length is 0 or > 9) return false;
+        if (!Utf8Parser.TryParse(frac, out long f, out used) || used != frac.Length) return false;
+        for (int i = frac.Length; i < 9; i++) f *= 10;
+        ns = secs * 1_000_000_000 + f;
+        return true;
+    }
+
+    /// <summary>Integer after the last occurrence of key (comm values may contain anything, so take the last).</summary>
+    static bool TryField(ReadOnlySpan<byte> s, ReadOnlySpan<byte> key, out int value)
+    {
+        value = 0;
+        int at = s.LastIndexOf(key);
+        if (at < 0) return false;
+        return Utf8Parser.TryParse(s[(at + key.Length)..], out value, out _);
+    }
+
+    static ReadOnlySpan<byte> FieldText(ReadOnlySpan<byte> s, ReadOnlySpan<byte> key)
+    {
+        int at = s.LastIndexOf(key);
+        if (at < 0) return default;
+        var v = s[(at + key.Length)..];
+        int end = v.IndexOf((byte)' ');
+        return end < 0 ? v : v[..end];
+    }
+
+    public static ThreadRunState StateOf(ReadOnlySpan<byte> s)
+    {
+        if (s.IsEmpty) return ThreadRunState.Unknown;
+        return s[0] switch
+        {
+            (byte)'R' => ThreadRunState.Runnable,
+            (byte)'S' => ThreadRunState.Sleeping,
+            (byte)'D' => ThreadRunState.Disk,
+            _ => ThreadRunState.Other,
+        };
+    }
+
+    string CommOf(int tid, ReadOnlySpan<byte> comm)
+    {
+        if (_comms.TryGetValue(tid, out var known) && comm.SequenceEqual(known.Bytes)) return known.Text;
+        var text = Encoding.UTF8.GetString(comm);
+        _comms[tid] = (comm.ToArray(), text);
+        return text;
+    }
+}

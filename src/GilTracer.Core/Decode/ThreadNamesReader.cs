@@ -1,0 +1,25 @@
+using System.Text.Json;
+
+namespace GilTracer.Core.Decode;
+
+/// <summary>Reads the bootstrap's thread names: JSON lines [pid, native_id, name]; the last name of a tid wins.</summary>
+public static class ThreadNamesReader
+{
+    public static Dictionary<int, string> Read(string path)
+    {
+        var names = new Dictionary<int, string>();
+        if (!File.Exists(path)) return names;
+        foreach (var line in File.ReadLines(path))
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                var a = doc.RootElement;
+                if (a.ValueKind != JsonValueKind.Array || a.GetArrayLength() < 3) continue;
+                names[a[1].GetInt32()] = a[2].GetString() ?? "";
+            }
+            catch (JsonException) { /* a line cut short by a crash: skip it */ }
+        }
+        return names;
+    }
+}

@@ -1,0 +1,11 @@
+namespace GilTracer.Core.Model;
+
+/// <summary>
+/// A failure the user can act on: the message is one line saying what went wrong and how to fix it.
+/// The CLI prints it as "giltracer: error: MESSAGE" and exits with ExitCode, never with a stack trace.
+/// </summary>
+public sealed class GilTracerException(string message, int exitCode = 1, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public int ExitCode { get; } = exitCode;
+}

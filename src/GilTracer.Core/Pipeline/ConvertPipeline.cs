@@ -1,0 +1,56 @@
+using GilTracer.Core.Decode;
+using GilTracer.Core.Model;
+
+namespace GilTracer.Core.Pipeline;
+
+public enum ConvertMode { Gil, Sched, Auto }
+
+/// <summary>`giltracer convert`: the same outputs as `run`, from an existing recording (perf script text, stdin or perf.data).</summary>
+public static class ConvertPipeline
+{
+    public static GilReport Convert(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev = null,
+        IReadOnlyDictionary<int, string>? pythonNames = null)
+    {
+        var reader = new PerfScriptTextReader();
+        GilReport report;
+        if (input == "-")
+            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames);
+        else
+        {
+            if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
+            if (IsPerfData(input))
+            {
+                ev?.Status?.Invoke($"reading {input} with perf script");
+                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader), outputs, pythonNames);
+            }
+            else
+            {
+                using var f = File.OpenRead(input);
+                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames);
+            }
+        }
+        Check(reader, input, mode);
+        if (reader.Truncated) report.Warnings.Add("the input ends in the middle of a line: the recording looks truncated");
+        if (reader.MalformedLines > 0) report.Warnings.Add($"{reader.MalformedLines} lines were not understood and skipped");
+        return report;
+    }
+
+    /// <summary>perf.data files start with the magic "PERFILE2".</summary>
+    public static bool IsPerfData(string path)
+    {
+        Span<byte> magic = stackalloc byte[8];
+        using var f = File.OpenRead(path);
+        return f.Read(magic) == 8 && magic.SequenceEqual("PERFILE2"u8);
+    }
+
+    static void Check(PerfScriptTextReader reader, string input, ConvertMode mode)
+    {
+        var name = input == "-" ? "standard input" : input;
+        if (reader.Samples == 0 && reader.MalformedLines > 0)
+            throw new GilTracerException($"{name} is not `perf script` output ({reader.MalformedLines} lines not understood); produce it with `perf script --ns`");
+        if (reader.Samples == 0)
+            throw new GilTracerException($"{name} holds no events: the recording is empty");
+        if (mode == ConvertMode.Gil && !reader.SawGilEvents)
+            throw new GilTracerException($"{name} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
+    }
+}

@@ -1,0 +1,33 @@
+namespace GilTracer.Core.Pipeline;
+
+/// <summary>Where results go. Paths left null default into OutputDir.</summary>
+public sealed record OutputOptions(
+    string OutputDir = "giltracer-out",
+    string? SummaryJson = null,
+    string? ChromeTrace = null,
+    bool Html = true)
+{
+    public string SummaryPath => SummaryJson ?? Path.Combine(OutputDir, "summary.json");
+    public string ChromeTracePath => ChromeTrace ?? Path.Combine(OutputDir, "trace.json");
+    public string HtmlPath => Path.Combine(OutputDir, "report.html");
+    public string PerfDataPath => Path.Combine(OutputDir, "perf.data");
+    public string ThreadNamesPath => Path.Combine(OutputDir, "threads.jsonl");
+
+    public void CreateDirectories()
+    {
+        Directory.CreateDirectory(OutputDir);
+        foreach (var p in new[] { SummaryJson, ChromeTrace })
+        {
+            var dir = p is null ? null : Path.GetDirectoryName(Path.GetFullPath(p));
+            if (dir is not null) Directory.CreateDirectory(dir);
+        }
+    }
+}
+
+/// <summary>Progress and messages for the CLI (status line, --verbose); all optional.</summary>
+public sealed class PipelineEvents
+{
+    public Action<string>? Status { get; init; }
+    public Action<string>? Verbose { get; init; }
+    public Action<string>? Warning { get; init; }
+}

@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using GilTracer.Core.Locate;
+using GilTracer.Core.Model;
+
+namespace GilTracer.Core.Probe;
+
+/// <summary>
+/// One run's uprobes, in a group of their own (giltracer_PID_N) written straight to tracefs' uprobe_events,
+/// so concurrent runs never collide. Dispose removes them; a process-exit hook removes any group still alive
+/// (exceptions, SIGTERM), and `giltracer probes clean` removes groups whose owner process died (SIGKILL).
+/// </summary>
+public sealed class UprobeGroup : IDisposable
+{
+    public const string Prefix = "giltracer_";
+    static int _counter;
+    static readonly ConcurrentDictionary<UprobeGroup, byte> Alive = new();
+
+    static UprobeGroup()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { foreach (var g in Alive.Keys) g.Dispose(); };
+    }
+
+    readonly string _eventsFile;
+    readonly List<string> _events = new();
+
+    public string Name { get; }
+    /// <summary>perf's event selector for every probe of the group.</summary>
+    public string Selector => Name + ":*";
+    public IReadOnlyList<string> Events => _events;
+
+    UprobeGroup(string name, string eventsFile)
+    {
+        Name = name;
+        _eventsFile = eventsFile;
+    }
+
+    /// <summary>Creates one probe per site; on any failure removes what it created and throws.</summary>
+    public static UprobeGroup Create(IReadOnlyList<ProbeSite> sites)
+    {
+        var group = new UprobeGroup($"{Prefix}{Environment.ProcessId}_{Interlocked.Increment(ref _counter)}", TraceFs.UprobeEvents);
+        Alive[group] = 0;
+        try
+        {
+            var used = new Dictionary<string, int>();
+            foreach (var site in sites)
+            {
+                var baseName = EventName(site.Kind);
+                int n = used.TryGetValue(baseName, out var c) ? c + 1 : 1;
+                used[baseName] = n;
+                var name = n == 1 ? baseName : $"{baseName}_{n}";
+                var type = site.Kind is ProbeSiteKind.TakeGilReturn or ProbeSiteKind.DropGilReturn ? 'r' : 'p';
+                WriteCommand(group._eventsFile, $"{type}:{group.Name}/{name} {site.Binary}:0x{site.FileOffset:x}");
+                group._events.Add(name);
+            }
+        }
+        catch (Exception e)
+        {
+            group.Dispose();
+            if (e is GilTracerException) throw;
+            throw new GilTracerException(e is UnauthorizedAccessException
+                ? "no permission to create uprobes: run giltracer as root (or with sudo)"
+                : $"cannot create uprobes: {e.Message}", 1, e);
+        }
+        return group;
+    }
+
+    static string EventName(ProbeSiteKind kind) => kind switch
+    {
+        ProbeSiteKind.TakeGilEntry => GilProbeNames.TakeGil,
+        ProbeSiteKind.TakeGilReturn => GilProbeNames.TakeGilRet,
+        ProbeSiteKind.TakeGilAcquire => "take_gil_acq",
+        ProbeSiteKind.DropGilEntry => GilProbeNames.DropGil,
+        ProbeSiteKind.DropGilReturn => GilProbeNames.DropGilRet,
+        ProbeSiteKind.ReleaseSite => "drop_gil_rel",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>One write() per command: tracefs parses each write as one line.</summary>
+    static void WriteCommand(string eventsFile, string line)
+    {
+        using var fs = new FileStream(eventsFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1);
+        fs.Write(System.Text.Encoding.UTF8.GetBytes(line + "\n"));
+    }
+
+    public void Dispose()
+    {
+        if (!Alive.TryRemove(this, out _)) return;
+        RemoveGroups([Name]);
+    }
+
+    /// <summary>Groups of ours currently defined in the kernel, with the pid that created each.</summary>
+    public static List<(string Group, int OwnerPid)> ListDefined()
+    {
+        var result = new List<(string, int)>();
+        var dir = TraceFs.TryFind();
+        if (dir is null) return result;
+        foreach (var line in File.ReadLines(Path.Combine(dir, "uprobe_events")))
+        {
+            // "p:giltracer_123_1/take_gil /path:0x…"
+            int colon = line.IndexOf(':'), slash = line.IndexOf('/');
+            if (colon < 0 || slash < colon) continue;
+            var group = line[(colon + 1)..slash];
+            if (!group.StartsWith(Prefix, StringComparison.Ordinal) || result.Any(r => r.Item1 == group)) continue;
+            var pidPart = group[Prefix.Length..].Split('_')[0];
+            result.Add((group, int.TryParse(pidPart, out var pid) ? pid : 0));
+        }
+        return result;
+    }
+
+    /// <summary>Removes every probe of the named groups (ours only); returns how many probes were removed.</summary>
+    public static int RemoveGroups(IEnumerable<string> groups)
+    {
+        var dir = TraceFs.Find();
+        var file = Path.Combine(dir, "uprobe_events");
+        var set = groups.Where(g => g.StartsWith(Prefix, StringComparison.Ordinal)).ToHashSet();
+        int removed = 0;
+        foreach (var line in File.ReadAllLines(file))
+        {
+            int colon = line.IndexOf(':'), space = line.IndexOf(' ');
+            if (colon < 0 || space < colon) continue;
+            var groupAndName = line[(colon + 1)..space];
+            if (!set.Contains(groupAndName[..groupAndName.IndexOf('/')])) continue;
+            try { WriteCommand(file, $"-:{groupAndName}"); removed++; }
+            catch (IOException) { /* removed meanwhile, or still open by a perf that is ending */ }
+        }
+        return removed;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using GilTracer.Core.Model;
+
+namespace GilTracer.Core.Record;
+
+/// <summary>What to record and how.</summary>
+public sealed record RecordRequest(
+    IReadOnlyList<string> Events,
+    string OutputFile,
+    IReadOnlyList<string> Command,
+    int MmapPages = 2048,
+    IReadOnlyDictionary<string, string>? Environment = null,
+    int? AttachPid = null,
+    double? DurationSeconds = null);
+
+/// <summary>
+/// Runs `perf record -k CLOCK_MONOTONIC` around the target. The target shares our terminal; Ctrl-C reaches
+/// perf and the target from the terminal, while we stay alive to keep and decode what was recorded. SIGTERM or
+/// SIGINT sent to us alone is forwarded to perf, which stops the target and writes its file.
+/// </summary>
+public static class PerfRecorder
+{
+    [DllImport("libc", EntryPoint = "kill")]
+    static extern int Kill(int pid, int sig);
+
+    const int SIGINT = 2;
+
+    /// <summary>Runs perf; returns its exit code, which is the target's (128+signal when it was killed).</summary>
+    public static int Record(RecordRequest req, Action<string>? log = null)
+    {
+        var perf = SystemChecks.FindPerf();
+        var psi = new ProcessStartInfo(perf) { UseShellExecute = false };
+        psi.ArgumentList.Add("record");
+        psi.ArgumentList.Add("-q");
+        psi.ArgumentList.Add("-k");
+        psi.ArgumentList.Add("CLOCK_MONOTONIC");
+        psi.ArgumentList.Add("-m");
+        psi.ArgumentList.Add(req.MmapPages.ToString());
+        foreach (var e in req.Events) { psi.ArgumentList.Add("-e"); psi.ArgumentList.Add(e); }
+        psi.ArgumentList.Add("-o");
+        psi.ArgumentList.Add(req.OutputFile);
+        if (req.AttachPid is { } pid)
+        {
+            psi.ArgumentList.Add("-p");
+            psi.ArgumentList.Add(pid.ToString());
+        }
+        if (req.Command.Count > 0)
+        {
+            psi.ArgumentList.Add("--");
+            foreach (var a in req.Command) psi.ArgumentList.Add(a);
+        }
+        if (req.Environment is not null)
+            foreach (var (k, v) in req.Environment) psi.Environment[k] = v;
+        log?.Invoke("$ " + string.Join(' ', psi.ArgumentList.Select(a => a.Contains(' ') ? $"'{a}'" : a)));
+
+        Process proc;
+        try { proc = Process.Start(psi)!; }
+        catch (Exception e) { throw new GilTracerException($"cannot start perf: {e.Message}"); }
+        void Forward(PosixSignalContext ctx)
+        {
+            ctx.Cancel = true; // stay alive: what perf recorded still has to be decoded and written
+            try { if (!proc.HasExited) Kill(proc.Id, SIGINT); } catch (InvalidOperationException) { }
+        }
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
+        using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Forward);
+        if (req.DurationSeconds is { } seconds)
+        {
+            if (!proc.WaitForExit(TimeSpan.FromSeconds(seconds)))
+            {
+                Kill(proc.Id, SIGINT);
+                proc.WaitForExit();
+            }
+        }
+        else proc.WaitForExit();
+        return proc.ExitCode;
+    }
+}

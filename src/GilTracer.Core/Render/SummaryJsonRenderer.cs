@@ -1,0 +1,93 @@
+using System.Text.Json;
+using GilTracer.Core.Model;
+
+namespace GilTracer.Core.Render;
+
+/// <summary>Writes summary.json with the fixed fields of design.md §7 (and a few more).</summary>
+public static class SummaryJsonRenderer
+{
+    public static void Write(GilReport r, Stream output)
+    {
+        using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteNumber("version", r.Version);
+        if (r.ExitCode is { } code) w.WriteNumber("exit_code", code); else w.WriteNull("exit_code");
+        w.WriteNumber("start_ns", r.StartNs);
+        w.WriteNumber("duration_ns", r.DurationNs);
+        w.WriteNumber("events", r.EventCount);
+        w.WriteNumber("lost_events", r.LostEvents);
+        w.WriteNumber("duplicate_events", r.DuplicateEvents);
+        w.WriteStartArray("warnings");
+        foreach (var warning in r.Warnings) w.WriteStringValue(warning);
+        w.WriteEndArray();
+
+        w.WriteStartArray("gils");
+        foreach (var g in r.Gils)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("pid", g.Pid);
+            JsonNumbers.WritePct(w, "held_pct", g.HeldPct);
+            w.WriteNumber("acquisitions", g.Acquisitions);
+            w.WriteNumber("switches", g.Switches);
+            w.WriteNumber("wait_p50_ns", g.WaitP50Ns);
+            w.WriteNumber("wait_p90_ns", g.WaitP90Ns);
+            w.WriteNumber("wait_p99_ns", g.WaitP99Ns);
+            w.WriteNumber("wait_max_ns", g.WaitMaxNs);
+            w.WriteNumber("longest_hold_ns", g.LongestHoldNs);
+            w.WriteNumber("overlap_violations", g.OverlapViolations);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+
+        w.WriteStartArray("threads");
+        foreach (var t in r.Threads)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("pid", t.Pid);
+            w.WriteNumber("tid", t.Tid);
+            w.WriteString("name", t.Name);
+            w.WriteBoolean("is_main", t.IsMain);
+            w.WriteNumber("start_ns", t.StartNs);
+            w.WriteNumber("total_ns", t.TotalNs);
+            JsonNumbers.WritePct(w, "no_gil_pct", t.NoGilPct);
+            JsonNumbers.WritePct(w, "has_gil_pct", t.HasGilPct);
+            JsonNumbers.WritePct(w, "gil_wait_pct", t.GilWaitPct);
+            w.WriteNumber("hold_ns", t.HoldNs);
+            w.WriteNumber("wait_ns", t.WaitNs);
+            w.WriteNumber("acquisitions", t.Acquisitions);
+            if (t.States is { } s)
+            {
+                w.WriteStartObject("states");
+                JsonNumbers.WritePct(w, "running_pct", s.RunningPct);
+                JsonNumbers.WritePct(w, "runnable_pct", s.RunnablePct);
+                JsonNumbers.WritePct(w, "sleeping_pct", s.SleepingPct);
+                JsonNumbers.WritePct(w, "sleeping_gil_pct", s.SleepingGilPct);
+                JsonNumbers.WritePct(w, "disk_pct", s.DiskPct);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+
+        w.WriteStartArray("blame");
+        foreach (var b in r.Blame)
+        {
+            w.WriteStartObject();
+            w.WriteString("function", b.Function);
+            w.WriteNumber("caused_wait_ns", b.CausedWaitNs);
+            JsonNumbers.WritePct(w, "pct_of_all_wait", b.PctOfAllWait);
+            w.WriteStartArray("victim_tids");
+            foreach (var v in b.VictimTids) w.WriteNumberValue(v);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public static void Write(GilReport r, string path)
+    {
+        using var f = File.Create(path);
+        Write(r, f);
+    }
+}

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using GilTracer.Console;
+using GilTracer.Core.Pipeline;
+
+namespace GilTracer.Commands;
+
+/// <summary>`giltracer convert gil|sched|auto INPUT`: per4m's perf2trace, from perf script text, stdin or perf.data.</summary>
+static class ConvertCommand
+{
+    static readonly Argument<ConvertMode> Mode = new("mode") { Description = "gil: take_gil/drop_gil probes; sched: kernel thread states; auto: whatever the input holds" };
+    static readonly Argument<string> Input = new("input") { Description = "`perf script --ns` text, - for standard input, or a perf.data file" };
+
+    public static Command Create()
+    {
+        var c = new Command("convert", "Analyze an existing recording: the same table, trace, summary and report as run");
+        c.Add(Mode);
+        c.Add(Input);
+        OutputArgs.AddTo(c);
+        c.SetAction(p => Cli.Guard(p, () =>
+        {
+            var outputs = OutputArgs.From(p);
+            var report = ConvertPipeline.Convert(p.GetValue(Input)!, p.GetValue(Mode), outputs, Cli.Events(p));
+            ReportPrinter.Print(p, report, outputs);
+            return 0;
+        }));
+        return c;
+    }
+}

@@ -1,0 +1,22 @@
+using System.CommandLine;
+using GilTracer.Console;
+using GilTracer.Core.Model;
+using GilTracer.Core.Pipeline;
+using Spectre.Console;
+
+namespace GilTracer.Commands;
+
+/// <summary>What run, convert and attach print when done: the table, warnings, where the files are.</summary>
+static class ReportPrinter
+{
+    public static void Print(ParseResult p, GilReport report, OutputOptions outputs)
+    {
+        if (p.GetValue(Cli.Quiet)) return;
+        if (report.Threads.Count > 0) ReportTable.Write(Cli.Out, report);
+        foreach (var w in report.Warnings) Cli.Warn(w);
+        var files = new List<string> { outputs.ChromeTracePath, outputs.SummaryPath };
+        if (File.Exists(outputs.PerfDataPath)) files.Insert(0, outputs.PerfDataPath);
+        if (outputs.Html && File.Exists(outputs.HtmlPath)) files.Add(outputs.HtmlPath);
+        Cli.Err.MarkupLine($"[grey]wrote {Markup.Escape(string.Join(", ", files))}[/]");
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using GilTracer.Console;
+using GilTracer.Core.Pipeline;
+
+namespace GilTracer.Commands;
+
+/// <summary>`giltracer run [options] script.py [args…]` | `-m module [args…]` | `-c code [args…]`.</summary>
+static class RunCommand
+{
+    static readonly Option<string?> Module = new("-m") { Description = "Run a library module as a script (like python -m)", HelpName = "module" };
+    static readonly Option<string?> Code = new("-c") { Description = "Run a program passed as a string (like python -c)", HelpName = "code" };
+    static readonly Option<string> Python = new("--python")
+    { Description = "Python interpreter to trace (pyenv shims and venvs are resolved)", DefaultValueFactory = _ => "python3" };
+    static readonly Option<int> MmapPages = new("--mmap-pages")
+    { Description = "perf ring buffer size in pages per CPU (raise it if events are lost)", DefaultValueFactory = _ => 2048 };
+    static readonly Argument<string[]> Target = new("script-and-args")
+    { Description = "The script to run and its arguments (everything after it goes to the script)", Arity = ArgumentArity.ZeroOrMore, CaptureRemainingTokens = true };
+
+    public static Command Create()
+    {
+        var c = new Command("run", "Run a Python program under perf with GIL uprobes; print the per-thread GIL table and write the trace, summary and report");
+        c.Add(Module);
+        c.Add(Code);
+        c.Add(Python);
+        c.Add(MmapPages);
+        OutputArgs.AddTo(c);
+        c.Add(Target);
+        c.SetAction(p => Cli.Guard(p, () => Run(p)));
+        return c;
+    }
+
+    static int Run(ParseResult p)
+    {
+        var rest = p.GetValue(Target) ?? [];
+        string? module = p.GetValue(Module), code = p.GetValue(Code);
+        RunTarget target = (module, code) switch
+        {
+            (not null, null) => new(TargetKind.Module, module, rest),
+            (null, not null) => new(TargetKind.Code, code, rest),
+            (null, null) when rest.Length > 0 => new(TargetKind.Script, rest[0], rest[1..]),
+            (null, null) => throw new Core.Model.GilTracerException("nothing to run: give a script, -m module or -c code", 2),
+            _ => throw new Core.Model.GilTracerException("give either -m or -c, not both", 2),
+        };
+        var outputs = OutputArgs.From(p);
+        var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages)), Cli.Events(p));
+        ReportPrinter.Print(p, result.Report, outputs);
+        return result.ExitCode;
+    }
+}
