@@ -148,7 +148,7 @@ public sealed class HtmlReportBrowserTests
         string line = $"1M-span report: {gen.Intervals.Count:N0} spans, {new FileInfo(path).Length / 1e6:F1} MB written in {writeMs} ms; " +
                       $"load to first paint {load:F0} ms (navigation to painted frame: {r.GetProperty("firstPaintMs").GetDouble():F0} ms)";
         _out.WriteLine(line);
-        Console.WriteLine(line);
+        System.Console.WriteLine(line);
         AssertCleanPage(r);
         AssertEveryLaneDrawn(r, report);
         Assert.DoesNotContain("Downsampled", r.GetProperty("notesText").GetString());
