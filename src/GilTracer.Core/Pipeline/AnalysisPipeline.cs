@@ -1,6 +1,7 @@
 using GilTracer.Core.Analyze;
 using GilTracer.Core.Model;
 using GilTracer.Core.Render;
+using GilTracer.Core.Render.Html;
 
 namespace GilTracer.Core.Pipeline;
 
@@ -16,11 +17,14 @@ public static class AnalysisPipeline
             foreach (var (tid, name) in pythonNames) analyzer.SetPythonThreadName(tid, name);
         using var chrome = new ChromeTraceRenderer(outputs.ChromeTracePath);
         analyzer.AddSink(chrome);
+        var html = outputs.Html ? new HtmlReportRenderer() : null;
+        if (html is not null) analyzer.AddSink(html);
         analyzer.Process(events);
         var report = analyzer.Finish();
         report.ExitCode = exitCode;
         chrome.Finish(report);
         SummaryJsonRenderer.Write(report, outputs.SummaryPath);
+        html?.Write(report, outputs.HtmlPath);
         return report;
     }
 }
