@@ -9,21 +9,24 @@ public enum ConvertMode { Gil, Sched, Auto }
 public static class ConvertPipeline
 {
     public static GilReport Convert(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev = null,
-        IReadOnlyDictionary<int, string>? pythonNames = null)
+        IReadOnlyDictionary<int, string>? pythonNames = null, string? functionsDir = null)
     {
         var reader = new PerfScriptTextReader();
+        FunctionAttribution? fn = null;
+        if (functionsDir is not null)
+            fn = FunctionAttribution.Load(functionsDir) ?? throw new GilTracerException($"no function trace in {functionsDir} (expected {FunctionTraceReader.RecordsFile})");
         GilReport report;
         if (input == "-")
-            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames);
+            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames, null, fn);
         else
         {
             if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
             if (IsPerfData(input))
-                return ConvertPerfData(input, mode, outputs, ev, pythonNames);
+                return ConvertPerfData(input, mode, outputs, ev, pythonNames, fn);
             else
             {
                 using var f = File.OpenRead(input);
-                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames);
+                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, fn);
             }
         }
         Check(reader, input, mode);
@@ -34,13 +37,13 @@ public static class ConvertPipeline
 
     /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster.</summary>
     static GilReport ConvertPerfData(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev,
-        IReadOnlyDictionary<int, string>? pythonNames)
+        IReadOnlyDictionary<int, string>? pythonNames, FunctionAttribution? functions)
     {
         ev?.Status?.Invoke($"reading {input}");
         var data = new PerfDataReader(input);
         if (mode == ConvertMode.Gil && !data.HasGilEvents)
             throw new GilTracerException($"{input} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
-        var report = AnalysisPipeline.Analyze(data.ReadEvents(), outputs, pythonNames);
+        var report = AnalysisPipeline.Analyze(data.ReadEvents(), outputs, pythonNames, null, functions);
         if (report.EventCount == 0)
             throw new GilTracerException($"{input} holds no events: the recording is empty");
         report.Warnings.AddRange(data.Warnings);

@@ -11,7 +11,9 @@ public enum TargetKind { Script, Module, Code }
 /// <summary>What `giltracer run` traces: a script, -m module or -c code, with its arguments.</summary>
 public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<string> Arguments);
 
-public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048);
+/// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
+public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
+    bool Functions = false);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
 
@@ -35,6 +37,13 @@ public static class RunPipeline
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.PerfDataPath);
+        var env = new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) };
+        if (o.Functions)
+        {
+            if (Directory.Exists(o.Outputs.FunctionsDir)) Directory.Delete(o.Outputs.FunctionsDir, true);
+            env["GILTRACER_EXTRA_BOOT"] = Path.Combine(Path.GetDirectoryName(boot)!, "giltracer_functions.py");
+            env["GILTRACER_FUNCTIONS"] = Path.GetFullPath(o.Outputs.FunctionsDir);
+        }
         var command = new List<string> { target.Executable, boot };
         if (o.Target.Kind == TargetKind.Module) command.Add("-m");
         if (o.Target.Kind == TargetKind.Code) command.Add("-c");
@@ -47,14 +56,20 @@ public static class RunPipeline
             ev.Verbose?.Invoke($"uprobe group {group.Name}: {string.Join(", ", group.Events)}");
             ev.Status?.Invoke("recording (Ctrl-C stops the program and keeps what was recorded)");
             exitCode = PerfRecorder.Record(new RecordRequest([group.Selector], o.Outputs.PerfDataPath, command, o.MmapPages,
-                new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) }), ev.Verbose);
+                env), ev.Verbose);
         } // probes removed here, before decoding: nothing needs them any more
         if (!File.Exists(o.Outputs.PerfDataPath))
             throw new GilTracerException($"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command");
         ev.Status?.Invoke("decoding");
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
+        FunctionAttribution? functions = null;
+        if (o.Functions)
+        {
+            functions = FunctionAttribution.Load(o.Outputs.FunctionsDir);
+            if (functions is null) ev.Warning?.Invoke("--functions: the function tracer wrote nothing (the program did not start?)");
+        }
         var data = new PerfDataReader(o.Outputs.PerfDataPath);
-        var report = AnalysisPipeline.Analyze(data.ReadEvents(), o.Outputs, names, exitCode);
+        var report = AnalysisPipeline.Analyze(data.ReadEvents(), o.Outputs, names, exitCode, functions);
         report.Warnings.AddRange(data.Warnings);
         if (report.Threads.Count == 0)
             report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");

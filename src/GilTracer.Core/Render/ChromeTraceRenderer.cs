@@ -83,6 +83,45 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
         _w.WriteEndObject();
     }
 
+    /// <summary>Offset of the lanes that carry Python function spans: a function span and a GIL span of one thread
+    /// overlap without nesting, which one lane cannot show, so functions get a lane of their own beside it.</summary>
+    public const int FunctionLaneOffset = 1 << 30;
+
+    /// <summary>Python calls (and GC pauses) from the function tracer as nested X spans, one lane per thread
+    /// named "NAME (python)". Function names are untrusted text: the JSON writer escapes them.</summary>
+    public void WriteFunctionSpans(Analyze.FunctionTimeline timeline, int pid, Func<int, string> threadName, long minDurationNs = 0)
+    {
+        var names = new Dictionary<int, string>();
+        foreach (var s in timeline.Spans)
+        {
+            if (s.EndNs - s.StartNs < minDurationNs) continue;
+            if (!names.TryGetValue(s.FunctionId, out var name)) names[s.FunctionId] = name = timeline.Trace.Function(s.FunctionId).Display;
+            _w.WriteStartObject();
+            _w.WriteString("ph", "X");
+            _w.WriteString("name", name);
+            _w.WriteString("cat", s.FunctionId < 0 ? "gc" : "python");
+            _w.WriteNumber("pid", pid);
+            _w.WriteNumber("tid", FunctionLaneOffset + s.Tid);
+            JsonNumbers.WriteMicros(_w, "ts", s.StartNs);
+            JsonNumbers.WriteMicros(_w, "dur", s.EndNs - s.StartNs);
+            _w.WriteEndObject();
+            if (_w.BytesPending > 1 << 16) _w.Flush();
+        }
+        foreach (var tid in timeline.Tids)
+        {
+            WriteMeta("thread_name", pid, FunctionLaneOffset + tid, $"{threadName(tid)} (python)");
+            _w.WriteStartObject();
+            _w.WriteString("ph", "M");
+            _w.WriteString("name", "thread_sort_index");
+            _w.WriteNumber("pid", pid);
+            _w.WriteNumber("tid", FunctionLaneOffset + tid);
+            _w.WriteStartObject("args");
+            _w.WriteNumber("sort_index", tid);
+            _w.WriteEndObject();
+            _w.WriteEndObject();
+        }
+    }
+
     /// <summary>Adds process and thread names (untrusted text: the JSON writer escapes it) and closes the file.</summary>
     public void Finish(GilReport report)
     {
