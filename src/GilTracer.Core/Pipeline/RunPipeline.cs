@@ -12,8 +12,9 @@ public enum TargetKind { Script, Module, Code }
 public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<string> Arguments);
 
 /// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
+/// <param name="Locate">Expert overrides of where to probe (--take-gil-offset, --drop-gil-offset).</param>
 public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
-    bool Functions = false);
+    bool Functions = false, LocateOptions? Locate = null);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
 
@@ -29,9 +30,10 @@ public static class RunPipeline
         SystemChecks.RequireRoot();
         var python = ResolvePython(o.Python);
         ev.Status?.Invoke($"locating the GIL in {python}");
-        var target = PythonLocator.Locate(python);
+        var target = PythonLocator.Locate(python, o.Locate ?? new LocateOptions());
         ev.Verbose?.Invoke($"Python {target.Version} at {target.Executable}; GIL code in {target.GilBinary} ({target.Method}): " +
-                           string.Join(", ", target.Sites.Select(s => $"{s.Kind} {s.Description}@0x{s.FileOffset:x}")));
+                           string.Join(", ", target.Sites.Select(s => $"{s.Kind} {s.Description} (file offset 0x{s.FileOffset:x})")));
+        foreach (var note in target.Notes) ev.Verbose?.Invoke(note);
 
         o.Outputs.CreateDirectories();
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
