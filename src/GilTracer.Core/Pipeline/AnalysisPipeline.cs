@@ -7,8 +7,12 @@ namespace GilTracer.Core.Pipeline;
 /// <summary>decode → analyze → render: one pass over the events, outputs written as intervals close.</summary>
 public static class AnalysisPipeline
 {
+    /// <param name="sched">Also compute kernel thread states from sched events (--state, convert sched|auto).</param>
+    /// <param name="scope">Keep only these tasks' events (system-wide recordings); with sched and no scope, the tasks
+    /// events were recorded in the context of (per-task recordings).</param>
     public static GilReport Analyze(IEnumerable<TraceEvent> events, OutputOptions outputs,
-        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null)
+        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null,
+        bool sched = false, TaskScope? scope = null)
     {
         outputs.CreateDirectories();
         var analyzer = new GilAnalyzer();
@@ -16,8 +20,21 @@ public static class AnalysisPipeline
             foreach (var (tid, name) in pythonNames) analyzer.SetPythonThreadName(tid, name);
         using var chrome = new ChromeTraceRenderer(outputs.ChromeTracePath);
         analyzer.AddSink(chrome);
-        analyzer.Process(events);
+        SchedAnalyzer? states = null;
+        if (sched)
+        {
+            scope ??= TaskScope.Contexts();
+            states = new SchedAnalyzer(scope, analyzer);
+            states.AddSink(chrome);
+        }
+        foreach (var e in events)
+        {
+            if (scope is not null && !scope.Admit(e)) continue;
+            analyzer.Process(e);
+            states?.Process(e);
+        }
         var report = analyzer.Finish();
+        states?.Finish(report, pythonNames);
         report.ExitCode = exitCode;
         chrome.Finish(report);
         SummaryJsonRenderer.Write(report, outputs.SummaryPath);

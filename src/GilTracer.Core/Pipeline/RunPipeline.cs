@@ -1,3 +1,4 @@
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
@@ -11,7 +12,9 @@ public enum TargetKind { Script, Module, Code }
 /// <summary>What `giltracer run` traces: a script, -m module or -c code, with its arguments.</summary>
 public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<string> Arguments);
 
-public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048);
+/// <param name="EnableSched">--state: also record sched events, system-wide, filtered to the program's process tree.</param>
+public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
+    bool EnableSched = false);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
 
@@ -46,18 +49,31 @@ public static class RunPipeline
         {
             ev.Verbose?.Invoke($"uprobe group {group.Name}: {string.Join(", ", group.Events)}");
             ev.Status?.Invoke("recording (Ctrl-C stops the program and keeps what was recorded)");
-            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector], o.Outputs.PerfDataPath, command, o.MmapPages,
-                new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) }), ev.Verbose);
+            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector, .. o.EnableSched ? PerfRecorder.SchedEvents : []],
+                o.Outputs.PerfDataPath, command, o.MmapPages,
+                new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) },
+                SystemWide: o.EnableSched), ev.Verbose);
         } // probes removed here, before decoding: nothing needs them any more
         if (!File.Exists(o.Outputs.PerfDataPath))
             throw new GilTracerException($"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command");
         ev.Status?.Invoke("decoding");
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
         var reader = new PerfScriptTextReader();
-        var report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(o.Outputs.PerfDataPath, reader), o.Outputs, names, exitCode);
+        var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
+        var report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(o.Outputs.PerfDataPath, reader), o.Outputs, names, exitCode,
+            o.EnableSched, scope);
         if (report.Threads.Count == 0)
             report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
         return new RunResult(report, exitCode, target);
+    }
+
+    /// <summary>The --state recording is system-wide: keep the process tree of the pids the bootstrap reported.</summary>
+    static TaskScope StateScope(OutputOptions outputs, PipelineEvents ev)
+    {
+        var roots = ThreadNamesReader.ReadProcessIds(outputs.ThreadNamesPath);
+        if (roots.Count == 0)
+            ev.Warning?.Invoke("the program reported no threads (did it start?): no thread states; other processes are left out");
+        return TaskScope.Tree(roots);
     }
 
     /// <summary>pyenv shims and bare names resolve through PATH; the interpreter itself then reports its real path.</summary>

@@ -9,17 +9,21 @@ static class ConvertCommand
 {
     static readonly Argument<ConvertMode> Mode = new("mode") { Description = "gil: take_gil/drop_gil probes; sched: kernel thread states; auto: whatever the input holds" };
     static readonly Argument<string> Input = new("input") { Description = "`perf script --ns` text, - for standard input, or a perf.data file" };
+    static readonly Option<int[]> Pid = new("--pid")
+    { Description = "Keep only this process and its descendants (system-wide recordings; repeatable)", AllowMultipleArgumentsPerToken = false };
 
     public static Command Create()
     {
         var c = new Command("convert", "Analyze an existing recording: the same table, trace, summary and report as run");
         c.Add(Mode);
         c.Add(Input);
+        c.Add(Pid);
         OutputArgs.AddTo(c);
         c.SetAction(p => Cli.Guard(p, () =>
         {
             var outputs = OutputArgs.From(p);
-            var report = ConvertPipeline.Convert(p.GetValue(Input)!, p.GetValue(Mode), outputs, Cli.Events(p));
+            var report = ConvertPipeline.Convert(p.GetValue(Input)!, p.GetValue(Mode), outputs, Cli.Events(p),
+                pids: p.GetValue(Pid));
             ReportPrinter.Print(p, report, outputs);
             return 0;
         }));
