@@ -16,7 +16,7 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
 {
     readonly Dictionary<int, SchedTrack> _threads = new();
     readonly Dictionary<int, int> _runnable = new();
-    readonly HashSet<int> _countedRunnable = new();
+    readonly Dictionary<int, int> _countedRunnable = new(); // tid → the pid it is counted under
     readonly List<IIntervalSink> _sinks = new();
     long _firstNs = long.MaxValue, _lastNs = long.MinValue;
     int _defaultPid;
@@ -173,6 +173,12 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
     {
         if (t.PidConfirmed) return;
         if (pid <= 0) pid = t.Pid > 0 ? t.Pid : _defaultPid > 0 ? _defaultPid : _defaultPid = t.Tid;
+        if (pid != t.Pid && _countedRunnable.ContainsKey(t.Tid))
+        {
+            SetRunnable(t, false, ts); // counted under a guessed pid: move it
+            t.Pid = pid;
+            SetRunnable(t, true, ts);
+        }
         t.Pid = pid;
         t.PidConfirmed = true;
         if (t.Pending is { } pending)
@@ -181,17 +187,22 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
             foreach (var iv in pending)
                 foreach (var sink in _sinks) sink.OnSchedInterval(iv with { Pid = pid });
         }
-        if (t.Phase == SchedPhase.Runnable) SetRunnable(t, true, ts);
     }
 
-    /// <summary>Counts runnable threads per process for the counter track (only threads whose pid is settled).</summary>
+    /// <summary>Counts runnable threads per process for the counter track (a new thread counts under its parent's pid
+    /// until its own events say otherwise).</summary>
     void SetRunnable(SchedTrack t, bool on, long ts)
     {
-        if (!t.PidConfirmed) return;
-        if (on ? !_countedRunnable.Add(t.Tid) : !_countedRunnable.Remove(t.Tid)) return;
-        _runnable.TryGetValue(t.Pid, out int n);
-        _runnable[t.Pid] = n += on ? 1 : -1;
-        foreach (var sink in _sinks) sink.OnRunnableChanged(t.Pid, ts, n);
+        int pid;
+        if (on)
+        {
+            if (t.Pid <= 0 || !_countedRunnable.TryAdd(t.Tid, t.Pid)) return;
+            pid = t.Pid;
+        }
+        else if (!_countedRunnable.Remove(t.Tid, out pid)) return;
+        _runnable.TryGetValue(pid, out int n);
+        _runnable[pid] = n += on ? 1 : -1;
+        foreach (var sink in _sinks) sink.OnRunnableChanged(pid, ts, n);
     }
 
     /// <summary>

@@ -8,7 +8,8 @@ namespace GilTracer.Core.Analyze;
 /// `run --state` needs: a thread's switch-in is recorded in the context of the task it replaces and its wakeup in the
 /// waker's) holds every process on the machine, GIL probe hits of other Pythons included. Two rules:
 /// <list type="bullet">
-/// <item>Tree: the given root processes and every task forked from a member (the traced process tree).</item>
+/// <item>Tree: the given root processes, their threads (also those that existed before the recording started: known
+/// from their own events' pid), and every task forked from a member (the traced process tree).</item>
 /// <item>Contexts: every task an event was recorded in the context of, and tasks they fork. Right for per-task
 /// recordings (`perf record -- cmd`, `-p PID`), where perf records only the traced tasks' own events.</item>
 /// </list>
@@ -17,6 +18,7 @@ namespace GilTracer.Core.Analyze;
 public sealed class TaskScope
 {
     readonly HashSet<int> _members = new();
+    readonly HashSet<int> _processes = new();
     readonly bool _contexts;
 
     TaskScope(bool contexts) => _contexts = contexts;
@@ -25,7 +27,8 @@ public sealed class TaskScope
     public static TaskScope Tree(IEnumerable<int> rootPids)
     {
         var s = new TaskScope(false);
-        foreach (var pid in rootPids) if (pid > 0) s._members.Add(pid);
+        foreach (var pid in rootPids)
+            if (pid > 0) { s._members.Add(pid); s._processes.Add(pid); }
         return s;
     }
 
@@ -41,6 +44,12 @@ public sealed class TaskScope
     {
         if (e.Kind == EventKind.Lost) return true;
         if (_contexts && e.Tid > 0 && e.Kind != EventKind.Exit) _members.Add(e.Tid);
+        if (e.PidKnown && e.Pid > 0 && e.Tid > 0)
+        {
+            // A thread of a member process is a member; a forked member with a pid of its own is a member process.
+            if (_processes.Contains(e.Pid)) _members.Add(e.Tid);
+            else if (e.Tid == e.Pid && _members.Contains(e.Tid)) _processes.Add(e.Pid);
+        }
         switch (e.Kind)
         {
             case EventKind.SchedSwitch:
