@@ -181,6 +181,7 @@ public sealed class GilAnalyzer
         if (d <= 0) return;
         if (t.State == GilState.Hold) { t.HoldNs += d; Process(t.Pid).HeldNs += d; }
         else if (t.State == GilState.Wait) t.WaitNs += d;
+        else if (t.State == GilState.Release) t.ReleaseNs += d;
         var iv = new GilInterval(t.Pid, t.Tid, t.StateSinceNs, ts, t.State);
         foreach (var s in _sinks) s.OnGilInterval(iv);
     }
@@ -218,7 +219,7 @@ public sealed class GilAnalyzer
             double has = Pct(t.HoldNs, total), wait = Pct(t.WaitNs, total);
             string name = _pythonNames.TryGetValue(t.Tid, out var n) ? n : t.Comm ?? "";
             report.Threads.Add(new ThreadSummary(t.Pid, t.Tid, name, t.Tid == t.Pid, t.StartNs, t.LastNs,
-                noGil, t.HoldNs, t.WaitNs, total <= 0 ? 0 : 100.0 - has - wait, has, wait, t.Acquisitions));
+                noGil, t.HoldNs, t.WaitNs, total <= 0 ? 0 : 100.0 - has - wait, has, wait, t.Acquisitions) { ReleaseNs = t.ReleaseNs });
         }
         if (_duplicates > 0) report.Warnings.Add($"dropped {_duplicates} duplicated probe events (same event, same timestamp)");
         if (_lost > 0) report.Warnings.Add($"perf lost {_lost} events: numbers around the gaps are uncertain; raise --mmap-pages");

@@ -13,6 +13,8 @@ public sealed record ThreadSummary(
     ThreadStates? States = null)
 {
     public long TotalNs => EndNs - StartNs;
+    /// <summary>Part of NoGilNs spent inside drop_gil (with forced switching the dropper waits there for the next holder).</summary>
+    public long ReleaseNs { get; init; }
 }
 
 /// <summary>One GIL (one per process; 3.12+ subinterpreters with their own GIL are not told apart yet).</summary>

@@ -54,6 +54,7 @@ public static class SummaryJsonRenderer
             JsonNumbers.WritePct(w, "gil_wait_pct", t.GilWaitPct);
             w.WriteNumber("hold_ns", t.HoldNs);
             w.WriteNumber("wait_ns", t.WaitNs);
+            w.WriteNumber("release_ns", t.ReleaseNs);
             w.WriteNumber("acquisitions", t.Acquisitions);
             if (t.States is { } s)
             {
