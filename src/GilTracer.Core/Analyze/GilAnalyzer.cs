@@ -16,6 +16,8 @@ public sealed class GilAnalyzer
     readonly Dictionary<int, ThreadTrack> _threads = new();
     readonly Dictionary<int, ProcessTrack> _processes = new();
     readonly Dictionary<int, string> _pythonNames = new();
+    /// <summary>Creation times of threads from fork events, for threads whose first GIL event is still to come.</summary>
+    readonly Dictionary<int, long> _forkNs = new();
     readonly List<IIntervalSink> _sinks = new();
     long _firstNs = long.MaxValue, _lastNs = long.MinValue;
     long _events, _duplicates, _lost;
@@ -51,8 +53,14 @@ public sealed class GilAnalyzer
             case EventKind.Exit:
                 if (_threads.TryGetValue(e.Tid, out var x)) x.ExitNs = e.TimestampNs;
                 break;
+            case EventKind.Fork:
+                if (e.Other > 0 && !_threads.ContainsKey(e.Other)) _forkNs[e.Other] = e.TimestampNs;
+                break;
         }
     }
+
+    /// <summary>The thread's GIL state after the events processed so far; null before its first GIL event.</summary>
+    public GilState? StateOf(int tid) => _threads.TryGetValue(tid, out var t) && t.Seen ? t.State : null;
 
     int PidOf(in TraceEvent e)
     {
@@ -93,16 +101,14 @@ public sealed class GilAnalyzer
                 EventKind.DropGil => GilState.Hold,
                 _ => GilState.Release,
             };
-            if (before == GilState.NoGil) { t.StartNs = ts; t.StateSinceNs = ts; }
-            else
-            {
-                long start = Math.Min(_firstNs, p.StartNs);
-                t.StartNs = start;
-                t.StateSinceNs = start;
-                t.WaitStartNs = start;
-                t.State = before;
-                if (before == GilState.Hold) TakeHold(p, t, start);
-            }
+            // A recorded fork (sched events, --state) is the exact start of the thread's life.
+            long start = _forkNs.Remove(e.Tid, out long forkNs) && forkNs <= ts ? forkNs
+                : before == GilState.NoGil ? ts : Math.Min(_firstNs, p.StartNs);
+            t.StartNs = start;
+            t.StateSinceNs = start;
+            t.WaitStartNs = start;
+            t.State = before;
+            if (before == GilState.Hold) TakeHold(p, t, start);
         }
 
         switch (e.Kind)

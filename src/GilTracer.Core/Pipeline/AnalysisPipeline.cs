@@ -8,8 +8,12 @@ namespace GilTracer.Core.Pipeline;
 /// <summary>decode → analyze → render: one pass over the events, outputs written as intervals close.</summary>
 public static class AnalysisPipeline
 {
+    /// <param name="sched">Also compute kernel thread states from sched events (--state, convert sched|auto).</param>
+    /// <param name="scope">Keep only these tasks' events (system-wide recordings); with sched and no scope, the tasks
+    /// events were recorded in the context of (per-task recordings).</param>
     public static GilReport Analyze(IEnumerable<TraceEvent> events, OutputOptions outputs,
-        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null, FunctionAttribution? functions = null)
+        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null, FunctionAttribution? functions = null,
+        bool sched = false, TaskScope? scope = null)
     {
         outputs.CreateDirectories();
         var analyzer = new GilAnalyzer();
@@ -21,8 +25,22 @@ public static class AnalysisPipeline
         var html = outputs.Html ? new HtmlReportRenderer() : null;
         if (html is not null) analyzer.AddSink(html);
         if (functions is not null) analyzer.AddSink(functions.Sink);
-        analyzer.Process(events);
+        SchedAnalyzer? states = null;
+        if (sched)
+        {
+            scope ??= TaskScope.Contexts();
+            states = new SchedAnalyzer(scope, analyzer);
+            states.AddSink(chrome);
+            if (html is not null) states.AddSink(html);
+        }
+        foreach (var e in events)
+        {
+            if (scope is not null && !scope.Admit(e)) continue;
+            analyzer.Process(e);
+            states?.Process(e);
+        }
         var report = analyzer.Finish();
+        states?.Finish(report, pythonNames);
         report.ExitCode = exitCode;
         if (functions is not null)
         {

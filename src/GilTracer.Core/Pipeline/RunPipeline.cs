@@ -1,3 +1,4 @@
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
@@ -13,8 +14,9 @@ public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<stri
 
 /// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
 /// <param name="Locate">Expert overrides of where to probe (--take-gil-offset, --drop-gil-offset).</param>
+/// <param name="EnableSched">--state: also record sched events, system-wide, filtered to the program's process tree.</param>
 public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
-    bool Functions = false, LocateOptions? Locate = null);
+    bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
 
@@ -57,8 +59,8 @@ public static class RunPipeline
         {
             ev.Verbose?.Invoke($"uprobe group {group.Name}: {string.Join(", ", group.Events)}");
             ev.Status?.Invoke("recording (Ctrl-C stops the program and keeps what was recorded)");
-            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector], o.Outputs.PerfDataPath, command, o.MmapPages,
-                env), ev.Verbose);
+            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector, .. o.EnableSched ? PerfRecorder.SchedEvents : []],
+                o.Outputs.PerfDataPath, command, o.MmapPages, env, SystemWide: o.EnableSched), ev.Verbose);
         } // probes removed here, before decoding: nothing needs them any more
         if (!File.Exists(o.Outputs.PerfDataPath))
             throw new GilTracerException($"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command");
@@ -70,12 +72,22 @@ public static class RunPipeline
             functions = FunctionAttribution.Load(o.Outputs.FunctionsDir);
             if (functions is null) ev.Warning?.Invoke("--functions: the function tracer wrote nothing (the program did not start?)");
         }
+        var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
         var data = new PerfDataReader(o.Outputs.PerfDataPath);
-        var report = AnalysisPipeline.Analyze(data.ReadEvents(), o.Outputs, names, exitCode, functions);
+        var report = AnalysisPipeline.Analyze(data.ReadEvents(), o.Outputs, names, exitCode, functions, o.EnableSched, scope);
         report.Warnings.AddRange(data.Warnings);
         if (report.Threads.Count == 0)
             report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
         return new RunResult(report, exitCode, target);
+    }
+
+    /// <summary>The --state recording is system-wide: keep the process tree of the pids the bootstrap reported.</summary>
+    static TaskScope StateScope(OutputOptions outputs, PipelineEvents ev)
+    {
+        var roots = ThreadNamesReader.ReadProcessIds(outputs.ThreadNamesPath);
+        if (roots.Count == 0)
+            ev.Warning?.Invoke("the program reported no threads (did it start?): no thread states; other processes are left out");
+        return TaskScope.Tree(roots);
     }
 
     /// <summary>pyenv shims and bare names resolve through PATH; the interpreter itself then reports its real path.</summary>

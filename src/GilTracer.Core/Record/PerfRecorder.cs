@@ -12,7 +12,8 @@ public sealed record RecordRequest(
     int MmapPages = 2048,
     IReadOnlyDictionary<string, string>? Environment = null,
     int? AttachPid = null,
-    double? DurationSeconds = null);
+    double? DurationSeconds = null,
+    bool SystemWide = false);
 
 /// <summary>
 /// Runs `perf record -k CLOCK_MONOTONIC` around the target. The target shares our terminal; Ctrl-C reaches
@@ -21,6 +22,11 @@ public sealed record RecordRequest(
 /// </summary>
 public static class PerfRecorder
 {
+    /// <summary>Kernel sched tracepoints for thread states (--state). A switch-in is recorded in the context of the task
+    /// switched out and a wakeup in the waker's, so per-task recording misses most of them: these need -a.</summary>
+    public static readonly IReadOnlyList<string> SchedEvents =
+        ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_process_fork", "sched:sched_process_exit"];
+
     [DllImport("libc", EntryPoint = "kill")]
     static extern int Kill(int pid, int sig);
 
@@ -37,6 +43,7 @@ public static class PerfRecorder
         psi.ArgumentList.Add("CLOCK_MONOTONIC");
         psi.ArgumentList.Add("-m");
         psi.ArgumentList.Add(req.MmapPages.ToString());
+        if (req.SystemWide) psi.ArgumentList.Add("-a");
         foreach (var e in req.Events) { psi.ArgumentList.Add("-e"); psi.ArgumentList.Add(e); }
         psi.ArgumentList.Add("-o");
         psi.ArgumentList.Add(req.OutputFile);

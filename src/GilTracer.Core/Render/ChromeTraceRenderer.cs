@@ -21,6 +21,7 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
 
     readonly Stream _stream;
     readonly Utf8JsonWriter _w;
+    readonly HashSet<(int Pid, int Tid)> _stateLanes = new();
     bool _finished;
 
     public ChromeTraceRenderer(string path) : this(File.Create(path)) { }
@@ -49,8 +50,15 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
         if (_w.BytesPending > 1 << 16) _w.Flush();
     }
 
+    /// <summary>
+    /// Sched states go on a lane of their own under each thread (GIL spans and state spans overlap without nesting,
+    /// which one lane cannot show): a synthetic tid, named "NAME · states" at the end.
+    /// </summary>
+    public static int StateLaneTid(int tid) => tid | 0x4000_0000;
+
     public void OnSchedInterval(in SchedInterval iv)
     {
+        _stateLanes.Add((iv.Pid, iv.Tid));
         _w.WriteStartObject();
         _w.WriteString(Ph, X);
         _w.WriteString(Name, iv.State switch
@@ -63,11 +71,24 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
         });
         _w.WriteString(Cat, Sched);
         _w.WriteNumber(Pid, iv.Pid);
-        _w.WriteNumber(Tid, iv.Tid);
+        _w.WriteNumber(Tid, StateLaneTid(iv.Tid));
         JsonNumbers.WriteMicros(_w, Ts, iv.StartNs);
         JsonNumbers.WriteMicros(_w, Dur, iv.DurationNs);
         _w.WriteEndObject();
         if (_w.BytesPending > 1 << 16) _w.Flush();
+    }
+
+    public void OnRunnableChanged(int pid, long timestampNs, int runnable)
+    {
+        _w.WriteStartObject();
+        _w.WriteString("ph", "C");
+        _w.WriteString("name", "runnable threads");
+        _w.WriteNumber("pid", pid);
+        JsonNumbers.WriteMicros(_w, "ts", timestampNs);
+        _w.WriteStartObject("args");
+        _w.WriteNumber("runnable", runnable);
+        _w.WriteEndObject();
+        _w.WriteEndObject();
     }
 
     public void OnWaitersChanged(int pid, long timestampNs, int waiting)
@@ -129,18 +150,28 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
             WriteMeta("process_name", pid, pid, $"python (pid {pid})");
         foreach (var t in report.Threads)
         {
-            WriteMeta("thread_name", t.Pid, t.Tid, t.IsMain ? $"{t.Name} (main)" : t.Name);
-            _w.WriteStartObject();
-            _w.WriteString("ph", "M");
-            _w.WriteString("name", "thread_sort_index");
-            _w.WriteNumber("pid", t.Pid);
-            _w.WriteNumber("tid", t.Tid);
-            _w.WriteStartObject("args");
-            _w.WriteNumber("sort_index", t.IsMain ? -1 : t.Tid);
-            _w.WriteEndObject();
-            _w.WriteEndObject();
+            string name = t.IsMain ? $"{t.Name} (main)" : t.Name;
+            long sort = t.IsMain ? -1 : t.Tid;
+            WriteMeta("thread_name", t.Pid, t.Tid, name);
+            WriteSortIndex(t.Pid, t.Tid, 2 * sort);
+            if (!_stateLanes.Contains((t.Pid, t.Tid))) continue;
+            WriteMeta("thread_name", t.Pid, StateLaneTid(t.Tid), $"{name} · states");
+            WriteSortIndex(t.Pid, StateLaneTid(t.Tid), 2 * sort + 1);
         }
         Close();
+    }
+
+    void WriteSortIndex(int pid, int tid, long index)
+    {
+        _w.WriteStartObject();
+        _w.WriteString("ph", "M");
+        _w.WriteString("name", "thread_sort_index");
+        _w.WriteNumber("pid", pid);
+        _w.WriteNumber("tid", tid);
+        _w.WriteStartObject("args");
+        _w.WriteNumber("sort_index", index);
+        _w.WriteEndObject();
+        _w.WriteEndObject();
     }
 
     void WriteMeta(string kind, int pid, int tid, string name)
