@@ -8,12 +8,13 @@ namespace GilTracer.Core.Pipeline;
 public static class AnalysisPipeline
 {
     public static GilReport Analyze(IEnumerable<TraceEvent> events, OutputOptions outputs,
-        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null)
+        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null, RecordingWindow? window = null)
     {
         outputs.CreateDirectories();
         var analyzer = new GilAnalyzer();
         if (pythonNames is not null)
             foreach (var (tid, name) in pythonNames) analyzer.SetPythonThreadName(tid, name);
+        if (window is not null) analyzer.SetRecordingWindow(window);
         using var chrome = new ChromeTraceRenderer(outputs.ChromeTracePath);
         analyzer.AddSink(chrome);
         analyzer.Process(events);

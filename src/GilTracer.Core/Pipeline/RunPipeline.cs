@@ -28,8 +28,7 @@ public static class RunPipeline
         var python = ResolvePython(o.Python);
         ev.Status?.Invoke($"locating the GIL in {python}");
         var target = PythonLocator.Locate(python);
-        ev.Verbose?.Invoke($"Python {target.Version} at {target.Executable}; GIL code in {target.GilBinary} ({target.Method}): " +
-                           string.Join(", ", target.Sites.Select(s => $"{s.Kind} {s.Description}@0x{s.FileOffset:x}")));
+        ev.Verbose?.Invoke(ProbedRecording.Describe(target));
 
         o.Outputs.CreateDirectories();
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
@@ -41,22 +40,12 @@ public static class RunPipeline
         command.Add(o.Target.Value);
         command.AddRange(o.Target.Arguments);
 
-        int exitCode;
-        using (var group = UprobeGroup.Create(target.Sites))
-        {
-            ev.Verbose?.Invoke($"uprobe group {group.Name}: {string.Join(", ", group.Events)}");
-            ev.Status?.Invoke("recording (Ctrl-C stops the program and keeps what was recorded)");
-            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector], o.Outputs.PerfDataPath, command, o.MmapPages,
-                new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) }), ev.Verbose);
-        } // probes removed here, before decoding: nothing needs them any more
-        if (!File.Exists(o.Outputs.PerfDataPath))
-            throw new GilTracerException($"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command");
-        ev.Status?.Invoke("decoding");
+        int exitCode = ProbedRecording.Record(target.Sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, command, o.MmapPages,
+                new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) }),
+            "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
-        var reader = new PerfScriptTextReader();
-        var report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(o.Outputs.PerfDataPath, reader), o.Outputs, names, exitCode);
-        if (report.Threads.Count == 0)
-            report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
+        var report = ProbedRecording.Decode(o.Outputs, names, exitCode, null,
+            $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev);
         return new RunResult(report, exitCode, target);
     }
 
