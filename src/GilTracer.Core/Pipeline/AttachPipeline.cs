@@ -65,9 +65,8 @@ public static class AttachPipeline
             foreach (var (tid, name) in ThreadNamesReader.Read(o.NamesFile)) names[tid] = name;
 
         var report = ProbedRecording.Decode(o.Outputs, names, null, window,
-            $"perf recorded nothing while attached to process {o.Pid}; run with --verbose to see the perf command", ev);
-        if (exited)
-            report.Warnings.Add($"process {o.Pid} exited during the recording: the report covers it up to its end");
+            $"perf recorded nothing while attached to process {o.Pid}; run with --verbose to see the perf command", ev,
+            exited ? [$"process {o.Pid} exited during the recording: the report covers it up to its end"] : null);
         return new RunResult(report, 0, target);
     }
 }

@@ -3,6 +3,7 @@ using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
 using GilTracer.Core.Probe;
 using GilTracer.Core.Record;
+using GilTracer.Core.Render;
 
 namespace GilTracer.Core.Pipeline;
 
@@ -24,14 +25,17 @@ public static class ProbedRecording
 
     /// <summary>Decodes OUTPUT/perf.data and writes the outputs; names are Python thread names by tid.</summary>
     public static GilReport Decode(OutputOptions outputs, IReadOnlyDictionary<int, string> names, int? exitCode,
-        RecordingWindow? window, string nothingRecorded, PipelineEvents ev)
+        RecordingWindow? window, string nothingRecorded, PipelineEvents ev, IEnumerable<string>? notes = null)
     {
         if (!File.Exists(outputs.PerfDataPath)) throw new GilTracerException(nothingRecorded);
         ev.Status?.Invoke("decoding");
         var reader = new PerfScriptTextReader();
         var report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(outputs.PerfDataPath, reader), outputs, names, exitCode, window);
+        int before = report.Warnings.Count;
         if (report.Threads.Count == 0)
             report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
+        if (notes is not null) report.Warnings.AddRange(notes);
+        if (report.Warnings.Count > before) SummaryJsonRenderer.Write(report, outputs.SummaryPath); // written before these were known
         return report;
     }
 }

@@ -41,7 +41,11 @@ public static class RunPipeline
         command.AddRange(o.Target.Arguments);
 
         int exitCode = ProbedRecording.Record(target.Sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, command, o.MmapPages,
-                new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) }),
+                new Dictionary<string, string>
+                {
+                    ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),
+                    ["PYTHONPATH"] = BootstrapFiles.PythonPath(boot),
+                }),
             "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
         var report = ProbedRecording.Decode(o.Outputs, names, exitCode, null,
