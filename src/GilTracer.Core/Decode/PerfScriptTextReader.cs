@@ -44,7 +44,7 @@ public sealed class PerfScriptTextReader
     {
         if (!lines.TryReadLine(out var line)) return false;
         if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
-        var trimmed = line.TrimStart((byte)' ').TrimStart((byte)'\t');
+        var trimmed = line.TrimStart(" \t"u8);
         if (trimmed.IsEmpty)
         {
             FlushPending(output);

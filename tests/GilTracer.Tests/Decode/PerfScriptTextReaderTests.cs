@@ -1,0 +1,103 @@
+using GilTracer.Core.Decode;
+using GilTracer.Core.Model;
+
+namespace GilTracer.Tests.Decode;
+
+public class PerfScriptTextReaderTests
+{
+    [Fact]
+    public void ReadsOurFormatWithPidTidCpuAndNanoseconds()
+    {
+        var e = Assert.Single(TestSupport.ReadText(
+            "         python3 11016/11018 [001]   625.588865733: giltracer_10962_1:take_gil_ret: (7fea21c4f7b0 <- 7fea21c4fbfe)\n"));
+        Assert.Equal(new TraceEvent(EventKind.TakeGilReturn, 625_588_865_733, 11016, 11018, 1, Comm: "python3"), e);
+    }
+
+    [Theory]
+    // perf script's default fields: tid only
+    [InlineData("      python3.11  1895 [001]    73.123331706:     gt:take_gil: (7f1f89c4f7b0)", EventKind.TakeGil, 1895, false)]
+    // the seed article's probe names (perf probe adds __return) and microsecond timestamps
+    [InlineData("python 3353569 [031] 5563911.112418: python:take_gil__return: (55595c07fe6d <- 55595bfaa0b3)", EventKind.TakeGilReturn, 3353569, false)]
+    [InlineData("python 3353569 [031] 5563911.112418: python:take_gil_1: (55595c07fe6d)", EventKind.TakeGil, 3353569, false)]
+    [InlineData("python 3353569 [031] 5563911.112418: python:drop_gil__return: (55595c07fe6d <- 55595bfaa0b3)", EventKind.DropGilReturn, 3353569, false)]
+    // comm with spaces and digits, no cpu column
+    [InlineData("my worker 2 77/78 1.000000001: g:drop_gil: (1)", EventKind.DropGil, 78, true)]
+    // stripped-binary site names
+    [InlineData("p 5/6 [000] 1.5: giltracer_1_1:take_gil_acq: (1)", EventKind.TakeGilReturn, 6, true)]
+    [InlineData("p 5/6 [000] 1.5: giltracer_1_1:drop_gil_rel_3: (1)", EventKind.DropGil, 6, true)]
+    public void AcceptsEveryNaming(string line, EventKind kind, int tid, bool pidKnown)
+    {
+        var e = Assert.Single(TestSupport.ReadText(line + "\n"));
+        Assert.Equal(kind, e.Kind);
+        Assert.Equal(tid, e.Tid);
+        Assert.Equal(pidKnown, e.PidKnown);
+    }
+
+    [Fact]
+    public void MicrosecondTimestampsBecomeNanoseconds()
+    {
+        var e = Assert.Single(TestSupport.ReadText("python 12 [031] 5563911.112418: python:take_gil: (1)\n"));
+        Assert.Equal(5_563_911_112_418_000L, e.TimestampNs);
+    }
+
+    [Fact]
+    public void ParsesSchedEventsFromTheSeed()
+    {
+        var events = TestSupport.ReadText(
+            "          python 3040114 [031] 5563911.003613:                sched:sched_switch: prev_comm=python prev_pid=3040114 prev_prio=120 prev_state=R+ ==> next_comm=kworker/31:1 next_pid=2502104 next_prio=120\n" +
+            "          python 3040114 [031] 5563911.112250:          sched:sched_process_fork: comm=python pid=3040114 child_comm=python child_pid=3040116\n" +
+            "          python 3040114 [031] 5563911.112260:            sched:sched_wakeup_new: comm=python pid=3040116 prio=120 target_cpu=037\n" +
+            "         swapper     0 [031] 5563911.112476:                sched:sched_wakeup: comm=python pid=3040114 prio=120 target_cpu=031\n" +
+            "          python 3040116 [037] 5563911.112496:                sched:sched_switch: prev_comm=python prev_pid=3040116 prev_prio=120 prev_state=S ==> next_comm=swapper/37 next_pid=0 next_prio=120\n");
+        Assert.Equal([EventKind.SchedSwitch, EventKind.Fork, EventKind.SchedWakeupNew, EventKind.SchedWakeup, EventKind.SchedSwitch], events.Select(e => e.Kind));
+        Assert.Equal(ThreadRunState.Runnable, events[0].State);
+        Assert.Equal(2502104, events[0].Other);
+        Assert.Equal(3040116, events[1].Other);
+        Assert.Equal(3040114, events[3].Other);
+        Assert.Equal(ThreadRunState.Sleeping, events[4].State);
+    }
+
+    [Fact]
+    public void StackWithTakeGilMarksTheSchedEvent()
+    {
+        var events = TestSupport.ReadText(
+            "viztracer 3306851 [059] 5614683.022539: sched:sched_switch: prev_comm=viztracer prev_pid=3306851 prev_prio=120 prev_state=S ==> next_comm=swapper/59 next_pid=0 next_prio=120\n" +
+            "\tffffffff96ed4785 __sched_text_start+0x375 ([kernel.kallsyms])\n" +
+            "\t    7f4884b977b1 pthread_cond_timedwait@@GLIBC_2.3.2+0x271 (/usr/lib/x86_64-linux-gnu/libpthread-2.31.so)\n" +
+            "\t    55595c07fe6d take_gil+0x1ad (/home/u/miniconda/envs/dev/bin/python3.7)\n" +
+            "\n" +
+            "viztracer 3306852 [059] 5614683.022540: sched:sched_switch: prev_comm=viztracer prev_pid=3306852 prev_prio=120 prev_state=S ==> next_comm=swapper/59 next_pid=0 next_prio=120\n" +
+            "\tffffffff96ed4785 __sched_text_start+0x375 ([kernel.kallsyms])\n" +
+            "\n");
+        Assert.Equal(2, events.Count);
+        Assert.True(events[0].StackHasTakeGil);
+        Assert.False(events[1].StackHasTakeGil);
+    }
+
+    [Fact]
+    public void GarbageIsCountedNotParsed()
+    {
+        var reader = new PerfScriptTextReader();
+        var events = TestSupport.ReadText("hello world\n\u0000\u0001binary: 12: x\nfoo 1.2.3: bar\n", reader);
+        Assert.Empty(events);
+        Assert.Equal(3, reader.MalformedLines);
+        Assert.Equal(0, reader.Samples);
+    }
+
+    [Fact]
+    public void TruncatedLastLineIsReported()
+    {
+        var reader = new PerfScriptTextReader();
+        var events = TestSupport.ReadText("p 5/6 [000] 1.5: g:take_gil: (1)\np 5/6 [000] 1.6: g:take_g", reader);
+        Assert.Single(events, e => e.Kind == EventKind.TakeGil);
+        Assert.True(reader.Truncated);
+    }
+
+    [Fact]
+    public void ThreadNamesAreReadOnceAndKeptAsGiven()
+    {
+        var events = TestSupport.ReadText("<img src=x> 5/6 [000] 1.5: g:take_gil: (1)\n<img src=x> 5/6 [000] 1.6: g:take_gil_ret: (1)\n");
+        Assert.Equal("<img src=x>", events[0].Comm);
+        Assert.Same(events[0].Comm, events[1].Comm);
+    }
+}

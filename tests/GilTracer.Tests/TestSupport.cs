@@ -1,0 +1,36 @@
+using System.Text;
+using GilTracer.Core.Analyze;
+using GilTracer.Core.Decode;
+using GilTracer.Core.Model;
+
+namespace GilTracer.Tests;
+
+static class TestSupport
+{
+    public static string DataPath(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", name);
+
+    public static List<TraceEvent> ReadText(string text, PerfScriptTextReader? reader = null) =>
+        (reader ?? new PerfScriptTextReader()).Read(new MemoryStream(Encoding.UTF8.GetBytes(text))).ToList();
+
+    public static GilReport Analyze(string text)
+    {
+        var a = new GilAnalyzer();
+        a.Process(ReadText(text));
+        return a.Finish();
+    }
+
+    public static ThreadSummary Thread(this GilReport r, int tid) => r.Threads.Single(t => t.Tid == tid);
+
+    /// <summary>Invariants every report must satisfy.</summary>
+    public static void AssertInvariants(GilReport r)
+    {
+        foreach (var t in r.Threads)
+        {
+            Assert.InRange(t.NoGilPct + t.HasGilPct + t.GilWaitPct, 99.9, 100.1);
+            Assert.InRange(t.NoGilPct, -0.001, 100.001);
+            Assert.InRange(t.HasGilPct, -0.001, 100.001);
+            Assert.InRange(t.GilWaitPct, -0.001, 100.001);
+        }
+        foreach (var g in r.Gils) Assert.InRange(g.HeldPct, 0, 100.001);
+    }
+}
