@@ -55,8 +55,8 @@ class _NameRecorder:
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         self.original = None
 
-    def note(self, thread):
-        tid = getattr(thread, "native_id", None)
+    def note(self, thread, tid=None):
+        tid = tid or getattr(thread, "native_id", None)
         if tid is None:
             return
         line = json.dumps([os.getpid(), tid, thread.name]) + "\n"
@@ -75,7 +75,7 @@ class _NameRecorder:
         recorder = self
 
         def _bootstrap_inner(thread):
-            recorder.note(thread)
+            recorder.note(thread, threading.get_native_id())  # thread.native_id is only set inside the original
             try:
                 original(thread)
             finally:

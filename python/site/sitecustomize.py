@@ -39,7 +39,7 @@ def _giltracer_install():
     original = threading.Thread._bootstrap_inner
 
     def _bootstrap_inner(self):
-        note_thread(self)
+        note(threading.get_native_id(), self.name)  # self.native_id is only set inside the original
         try:
             original(self)
         finally:
