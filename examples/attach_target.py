@@ -1,4 +1,5 @@
-"""Two pure-Python threads contending for the GIL until the main thread's deadline (argv[1] seconds, default 30).
+"""A long-running program to attach to (`giltracer attach PID`): two pure-Python threads contend for the GIL
+until the deadline (argv[1] seconds, default 30).
 Prints "ready" once both run, so a test can attach while they contend."""
 import sys
 import threading
