@@ -31,18 +31,18 @@ READY_TIMEOUT_S = 120
 
 
 def find_binary(explicit=None):
-    """The giltracer executable: --binary, $GILTRACER_BIN, PATH, then this checkout's builds."""
+    """The giltracer command (a list): --binary, $GILTRACER_BIN, PATH, then this checkout's builds."""
     for candidate in (explicit, os.environ.get("GILTRACER_BIN")):
         if candidate:
-            return candidate
+            return shlex.split(candidate)  # may carry arguments: "dotnet /path/giltracer.dll"
     on_path = shutil.which("giltracer")
     if on_path:
-        return on_path
+        return [on_path]
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     builds = [os.path.join(repo, "src", "GilTracer", "bin", c, "net10.0", "giltracer") for c in ("Release", "Debug")]
     built = [b for b in builds if os.path.exists(b)]
     if built:
-        return max(built, key=os.path.getmtime)
+        return [max(built, key=os.path.getmtime)]
     raise FileNotFoundError("giltracer binary not found: build it (dotnet build), put it on PATH, "
                             "set GILTRACER_BIN, or pass --binary PATH")
 
@@ -171,7 +171,7 @@ def trace_cell(shell, line, cell):
     for stale in (ready, names):
         if os.path.exists(stale):
             os.unlink(stale)
-    cmd = [find_binary(args.binary), "attach", str(os.getpid()), "-o", folder, "--ready-file", ready, "--names", names]
+    cmd = find_binary(args.binary) + ["attach", str(os.getpid()), "-o", folder, "--ready-file", ready, "--names", names]
     if args.no_html:
         cmd.append("--no-html")
     if args.state:
