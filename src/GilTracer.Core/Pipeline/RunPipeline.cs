@@ -33,15 +33,18 @@ public static class RunPipeline
         var python = ResolvePython(o.Python);
         ev.Status?.Invoke($"locating the GIL in {python}");
         var target = PythonLocator.Locate(python, o.Locate ?? new LocateOptions());
-        ev.Verbose?.Invoke($"Python {target.Version} at {target.Executable}; GIL code in {target.GilBinary} ({target.Method}): " +
-                           string.Join(", ", target.Sites.Select(s => $"{s.Kind} {s.Description} (file offset 0x{s.FileOffset:x})")));
+        ev.Verbose?.Invoke(ProbedRecording.Describe(target));
         foreach (var note in target.Notes) ev.Verbose?.Invoke(note);
 
         o.Outputs.CreateDirectories();
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.PerfDataPath);
-        var env = new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) };
+        var env = new Dictionary<string, string>
+        {
+            ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),
+            ["PYTHONPATH"] = BootstrapFiles.PythonPath(boot),
+        };
         if (o.Functions)
         {
             if (Directory.Exists(o.Outputs.FunctionsDir)) Directory.Delete(o.Outputs.FunctionsDir, true);
@@ -54,17 +57,9 @@ public static class RunPipeline
         command.Add(o.Target.Value);
         command.AddRange(o.Target.Arguments);
 
-        int exitCode;
-        using (var group = UprobeGroup.Create(target.Sites))
-        {
-            ev.Verbose?.Invoke($"uprobe group {group.Name}: {string.Join(", ", group.Events)}");
-            ev.Status?.Invoke("recording (Ctrl-C stops the program and keeps what was recorded)");
-            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector, .. o.EnableSched ? PerfRecorder.SchedEvents : []],
-                o.Outputs.PerfDataPath, command, o.MmapPages, env, SystemWide: o.EnableSched), ev.Verbose);
-        } // probes removed here, before decoding: nothing needs them any more
-        if (!File.Exists(o.Outputs.PerfDataPath))
-            throw new GilTracerException($"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command");
-        ev.Status?.Invoke("decoding");
+        int exitCode = ProbedRecording.Record(target.Sites, selector => new RecordRequest([selector, .. o.EnableSched ? PerfRecorder.SchedEvents : []],
+                o.Outputs.PerfDataPath, command, o.MmapPages, env, SystemWide: o.EnableSched),
+            "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
         FunctionAttribution? functions = null;
         if (o.Functions)
@@ -73,11 +68,8 @@ public static class RunPipeline
             if (functions is null) ev.Warning?.Invoke("--functions: the function tracer wrote nothing (the program did not start?)");
         }
         var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
-        var data = new PerfDataReader(o.Outputs.PerfDataPath);
-        var report = AnalysisPipeline.Analyze(data.ReadEvents(), o.Outputs, names, exitCode, functions, o.EnableSched, scope);
-        report.Warnings.AddRange(data.Warnings);
-        if (report.Threads.Count == 0)
-            report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
+        var report = ProbedRecording.Decode(o.Outputs, names, exitCode, new AnalysisExtras(functions, o.EnableSched, scope),
+            $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev);
         return new RunResult(report, exitCode, target);
     }
 
