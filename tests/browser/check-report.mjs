@@ -2,7 +2,8 @@
 // saw: console errors, network requests, dialogs, load-to-first-paint time, which lanes have pixels,
 // the tables as shown, and what wheel zoom and drag pan did. The xunit Browser tests assert on it.
 //
-// usage: node check-report.mjs REPORT.html [--screenshot OUT.png] [--dark] [--width N] [--height N] [--timeout MS]
+// usage: node check-report.mjs REPORT.html [--screenshot OUT.png] [--full] [--dark] [--no-interact]
+//                                            [--width N] [--height N] [--timeout MS]
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -86,7 +87,7 @@ try {
   }));
 
   // zoom: wheel up over the middle of the timeline, then let a frame paint
-  const box = await page.locator("#lanes").boundingBox();
+  const box = args.includes("--no-interact") ? null : await page.locator("#lanes").boundingBox();
   if (box) {
     const mid = { x: box.x + box.width / 2, y: box.y + Math.min(box.height / 2, 40) };
     await page.mouse.move(mid.x, mid.y);
@@ -117,7 +118,7 @@ try {
     result.afterReset = await page.evaluate(() => window.__giltracer.view());
   }
   // sorting: clicking "name" sorts the thread table by name
-  if (result.threads) {
+  if (result.threads && box) {
     await page.click('#threads th[data-key="name"]');
     result.sortedNames = await page.evaluate(() => Array.from(document.querySelectorAll('#threads tbody td[data-key="name"]')).map(td => td.textContent));
   }

@@ -7,7 +7,7 @@ marks.parsed = performance.now();
 const hook = { ready: false, firstPaintMs: null, marks };
 window.__giltracer = hook;
 
-document.title = data.title + " · GilTracer";
+document.title = data.title === "GilTracer report" ? data.title : data.title + " · GilTracer report";
 document.getElementById("title").textContent = data.title;
 
 const summary = document.getElementById("summary");

@@ -145,7 +145,9 @@ function drawAxis(canvas, view, cssW, dpr, colors) {
     ctx.beginPath(); ctx.moveTo(x, h - 7); ctx.lineTo(x, h); ctx.stroke();
     const label = fmtTick(t, step);
     const w = ctx.measureText(label).width;
-    if (x - w / 2 > 0 && x + w / 2 < cssW) ctx.fillText(label, x - w / 2, 4);
+    // centred on its tick, but the first and last labels are pushed inside the canvas
+    const lx = Math.min(Math.max(2, x - w / 2), cssW - w - 2);
+    if (Math.abs(lx - (x - w / 2)) < w / 2 + 2) ctx.fillText(label, lx, 4);
   }
   return step;
 }
