@@ -146,7 +146,8 @@ public sealed class HtmlReportBrowserTests
         var r = BrowserCheck.Run(path);
         double load = r.GetProperty("loadToFirstPaintMs").GetDouble();
         string line = $"1M-span report: {gen.Intervals.Count:N0} spans, {new FileInfo(path).Length / 1e6:F1} MB written in {writeMs} ms; " +
-                      $"load to first paint {load:F0} ms (navigation to painted frame: {r.GetProperty("firstPaintMs").GetDouble():F0} ms)";
+                      $"load to first paint {load:F0} ms (navigation to painted frame: {r.GetProperty("firstPaintMs").GetDouble():F0} ms; " +
+                      $"renderer main thread busy {r.GetProperty("mainThreadBusyMs")} ms of CPU, {r.GetProperty("scriptMs")} ms of it script)";
         _out.WriteLine(line);
         System.Console.WriteLine(line);
         AssertCleanPage(r);

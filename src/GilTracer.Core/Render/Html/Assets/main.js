@@ -93,21 +93,20 @@ if (data.flames.length) {
   for (const tree of data.flames) new FlameGraph(box, tree, showTip, hideTip).render();
 }
 
-async function paint() {
+try {
   if (view) {
-    await view.load();
+    view.load();
     marks.unpacked = performance.now();
     view.render();
   }
-  marks.rendered = performance.now();
-  requestAnimationFrame(() => {
-    hook.firstPaintMs = performance.now();
-    hook.ready = true;
-  });
-}
-paint().catch(e => {
+} catch (e) {
   console.error("GilTracer report: " + e);
-  note("This browser could not unpack the timeline (" + e + "); the tables above and below are complete.", true);
+  note("The timeline could not be drawn (" + e + "); the tables are complete.", true);
+}
+marks.rendered = performance.now();
+requestAnimationFrame(() => {
+  hook.firstPaintMs = performance.now();
+  hook.ready = true;
 });
 hook.view = () => view ? { t0: view.t0, t1: view.t1 } : null;
 hook.setView = (t0, t1) => { if (view) { view.setView(t0, t1); view.render(); } };

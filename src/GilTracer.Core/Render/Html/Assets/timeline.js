@@ -2,36 +2,32 @@
 // and adds their time to per-pixel-column accumulators, so a span narrower than a pixel costs one
 // addition and a column shows the share of each state inside it (level of detail without losing time).
 
-/** Base64 of raw-deflated bytes → bytes, with the browser's own inflater (no network, no library). */
-async function inflate(b64) {
-  let bytes;
-  if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(b64);
-  else {
-    const bin = atob(b64);
-    bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  }
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
+// digit values of the packed span strings (ReportDataWriter.WriteTrack): 0-31 end a number, 32-63 continue it
+const DIGITS = (() => {
+  const t = new Int8Array(128).fill(-1);
+  const last = "0123456789ABCDEFGHIJKLMNOPQRSTUV", more = "WXYZabcdefghijklmnopqrstuvwxyz-_";
+  for (let i = 0; i < 32; i++) { t[last.charCodeAt(i)] = i; t[more.charCodeAt(i)] = 32 + i; }
+  return t;
+})();
 
-/** A packed track (see ReportDataWriter.WriteTrack): per span zigzag(gap) and duration*8+state, as varints. */
-async function decodeTrack(t, nStates) {
+/** A packed track: per span zigzag(gap)*8+state and the duration, as 5-bit digits. */
+function decodeTrack(t, nStates) {
   if (!t) return null;
-  const n = t.n, b = await inflate(t.z);
+  const n = t.n, z = t.z, T = DIGITS;
   const s = new Float64Array(n), e = new Float64Array(n), pe = new Float64Array(n);
   const k = new Uint8Array(n), mixAt = new Int32Array(n);
   let p = 0, prev = 0, m = 0, maxEnd = -Infinity;
-  const varint = () => {
-    let v = 0, mul = 1, byte;
-    do { byte = b[p++]; v += (byte & 0x7f) * mul; mul *= 128; } while (byte & 0x80);
-    return v;
-  };
   for (let i = 0; i < n; i++) {
-    const zz = varint();
+    let v = 0, mul = 1, c;
+    while ((c = T[z.charCodeAt(p++)]) >= 32) { v += (c - 32) * mul; mul *= 32; }
+    if (c < 0) throw new Error("corrupt span data in lane at span " + i);
+    v += c * mul;
+    const state = v % 8, zz = (v - state) / 8;
     const gap = zz % 2 ? -(zz + 1) / 2 : zz / 2;
-    const dk = varint();
-    const state = dk % 8, dur = (dk - state) / 8;
+    let dur = 0; mul = 1;
+    while ((c = T[z.charCodeAt(p++)]) >= 32) { dur += (c - 32) * mul; mul *= 32; }
+    if (c < 0) throw new Error("corrupt span data in lane at span " + i);
+    dur += c * mul;
     const st = prev + gap;
     s[i] = st; e[i] = st + dur; prev = e[i];
     if (e[i] > maxEnd) maxEnd = e[i];
