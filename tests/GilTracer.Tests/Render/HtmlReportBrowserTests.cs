@@ -188,6 +188,6 @@ public sealed class HtmlReportBrowserTests
         Assert.Equal("<gc gen 2>", rows[1].GetProperty("cells").GetProperty("function").GetProperty("text").GetString());
         Assert.Equal("needy-1, needy-2", rows[0].GetProperty("cells").GetProperty("victims").GetProperty("text").GetString());
         Assert.Equal(2, r.GetProperty("flameCanvases").GetInt32());
-        Assert.Contains("hog_the_gil", r.GetProperty("summaryText").GetString());
+        Assert.Contains("Most of the waiting (82 %) happened while hog_the_gil (app.py:12) held the GIL.", r.GetProperty("summaryText").GetString());
     }
 }

@@ -14,11 +14,12 @@ internal sealed class ReportDataWriter
     readonly GilReport _report;
     readonly SpanCollector _spans;
     readonly IReadOnlyList<FlameGraphTree> _flames;
+    readonly FunctionSpanStore? _functions;
     readonly string? _title;
 
-    public ReportDataWriter(GilReport report, SpanCollector spans, IReadOnlyList<FlameGraphTree> flames, string? title)
+    public ReportDataWriter(GilReport report, SpanCollector spans, IReadOnlyList<FlameGraphTree> flames, FunctionSpanStore? functions, string? title)
     {
-        _report = report; _spans = spans; _flames = flames; _title = title;
+        _report = report; _spans = spans; _flames = flames; _functions = functions; _title = title;
     }
 
     public void Write(Stream output)
@@ -53,6 +54,7 @@ internal sealed class ReportDataWriter
         WriteThreads(w, origin);
         WriteLanes(w, origin);
         WriteBlame(w);
+        if (_functions is { Any: true }) _functions.WriteJson(w, origin); else w.WriteNull("functions");
         w.WriteStartArray("flames");
         foreach (var flame in _flames) flame.WriteJson(w);
         w.WriteEndArray();
@@ -235,8 +237,40 @@ internal sealed class ReportDataWriter
             w.WriteStartArray("victims");
             foreach (var tid in b.VictimTids) w.WriteNumberValue(tid);
             w.WriteEndArray();
+            if (b.VictimNames is { } names)
+            {
+                w.WriteStartArray("victimNames");
+                foreach (var n in names) w.WriteStringValue(n);
+                w.WriteEndArray();
+            }
+            w.WriteNumber("inclusiveWaitNs", b.InclusiveWaitNs);
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteStartArray("blocks");
+        foreach (var e in _report.BlockMatrix)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("pid", e.Pid);
+            w.WriteNumber("holderTid", e.HolderTid);
+            w.WriteString("holderName", e.HolderName);
+            w.WriteNumber("waiterTid", e.WaiterTid);
+            w.WriteString("waiterName", e.WaiterName);
+            w.WriteNumber("waitNs", e.WaitNs);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        if (_report.FunctionTracing is { } f)
+        {
+            w.WriteStartObject("functionTracing");
+            w.WriteString("mode", f.Mode);
+            w.WriteString("pythonVersion", f.PythonVersion);
+            w.WriteNumber("records", f.Records);
+            w.WriteNumber("functions", f.Functions);
+            w.WriteNumber("estOverheadNs", f.EstOverheadNs);
+            w.WriteBoolean("truncated", f.Truncated);
+            w.WriteEndObject();
+        }
+        else w.WriteNull("functionTracing");
     }
 }

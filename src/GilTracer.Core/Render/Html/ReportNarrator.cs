@@ -47,17 +47,19 @@ public static class ReportNarrator
             if (more.Count > 0) s += "; " + string.Join(", ", more);
             if (waiters.Count > 4) s += $" and {waiters.Count - 4} more threads";
             lines.Add(s + ".");
-            // the convoy effect: a thread that mostly runs native code yet waits a lot for the GIL
-            var convoy = waiters.FirstOrDefault(t => t.GilWaitPct >= 30 && t.HasGilPct < 15);
+            // the convoy effect: a thread that spends much of its life off the GIL (I/O, native code) and hardly
+            // holds it, yet waits a lot, because every release costs it a place at the back of the queue
+            var convoy = waiters.FirstOrDefault(t => t.GilWaitPct >= 20 && t.HasGilPct < 10 && t.NoGilPct >= 30);
             if (convoy is not null)
                 lines.Add($"{Name(convoy)} holds the GIL only {Pct(convoy.HasGilPct)} of its life but waits {Pct(convoy.GilWaitPct)}: " +
-                          "it needs the GIL back after each release and queues behind the threads that hold it (the convoy effect).");
+                          "each time it lets the GIL go (for I/O or native code) it must queue behind the threads that hold it to get it back (the convoy effect).");
         }
 
         if (report.Blame.Count > 0)
         {
             var b = report.Blame[0];
-            lines.Add($"Most of that waiting ({Pct(b.PctOfAllWait)}) happened while {b.Function} held the GIL.");
+            var share = b.PctOfAllWait >= 50 ? "Most of the waiting" : "The largest share of the waiting";
+            lines.Add($"{share} ({Pct(b.PctOfAllWait)}) happened while {b.Function} held the GIL.");
         }
         return lines;
     }

@@ -74,11 +74,22 @@ threadTable = renderTable(document.getElementById("threads"), threadColumns(data
 });
 renderTable(document.getElementById("gils"), GIL_COLUMNS, data.gils, { rowKey: g => String(g.pid) });
 
-if (data.blame.length) {
+if (data.blame.length || data.blocks.length) {
   document.getElementById("blame-section").hidden = false;
   const nameOf = tid => { const t = data.threads.find(x => x.tid === tid); return t ? t.name : "tid " + tid; };
   renderTable(document.getElementById("blame"), blameColumns(nameOf), data.blame, { sortKey: "caused_wait_ns", sortDir: -1 });
+  if (data.blocks.length) {
+    document.getElementById("blocks-wrap").hidden = false;
+    renderTable(document.getElementById("blocks"), BLOCK_COLUMNS, data.blocks, { sortKey: "wait_ns", sortDir: -1 });
+  }
 }
+if (data.functionTracing) {
+  const f = data.functionTracing;
+  note("Python functions were traced (" + f.mode + ", Python " + f.pythonVersion + "): " + fmtInt(f.records) + " records of " + fmtInt(f.functions) +
+       " functions, adding about " + fmtDur(f.estOverheadNs) + " to the run." + (f.truncated ? " The trace ends early (the program died)." : ""));
+}
+if (data.functions && data.functions.droppedBelowNs > 0)
+  note("Calls shorter than " + fmtDur(data.functions.droppedBelowNs) + " are not named in the timeline's tooltip (too many to keep); blame and flame graphs count them all.");
 
 const tip = document.getElementById("tooltip");
 function showTip(text, x, y) {

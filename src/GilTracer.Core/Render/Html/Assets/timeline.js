@@ -37,6 +37,41 @@ function decodeTrack(t, nStates) {
   return { n, s, e, pe, k, mixAt, mix: t.m, nStates };
 }
 
+/** Python calls of one thread, grouped by depth (calls of one depth never overlap) for lookup by time. */
+function decodeFunctions(t) {
+  if (!t) return null;
+  const z = t.z, T = DIGITS, byDepth = [];
+  let p = 0, prev = 0;
+  const num = () => {
+    let v = 0, mul = 1, c;
+    while ((c = T[z.charCodeAt(p++)]) >= 32) { v += (c - 32) * mul; mul *= 32; }
+    if (c < 0) throw new Error("corrupt function data");
+    return v + c * mul;
+  };
+  for (let i = 0; i < t.n; i++) {
+    const zz = num(), delta = zz % 2 ? -(zz + 1) / 2 : zz / 2;
+    const start = prev + delta, dur = num(), depth = num(), name = num();
+    prev = start;
+    const d = byDepth[depth] || (byDepth[depth] = { s: [], e: [], k: [] });
+    d.s.push(start); d.e.push(start + dur); d.k.push(name);
+  }
+  return byDepth;
+}
+
+/** The call stack at time t, innermost first (names as indexes). */
+function callsAt(byDepth, t) {
+  const stack = [];
+  if (!byDepth) return stack;
+  for (let depth = byDepth.length - 1; depth >= 0; depth--) {
+    const d = byDepth[depth];
+    if (!d) continue;
+    let lo = 0, hi = d.s.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (d.s[mid] <= t) lo = mid + 1; else hi = mid; }
+    if (lo > 0 && d.e[lo - 1] > t) stack.push(d.k[lo - 1]);
+  }
+  return stack;
+}
+
 /** First index whose prefix-max end is after t. */
 function firstEndingAfter(pe, t) {
   let lo = 0, hi = pe.length;

@@ -33,6 +33,8 @@ class TimelineView {
     for (const row of this.laneRows) {
       row.gil = decodeTrack(row.lane.gil, 4);
       row.sched = decodeTrack(row.lane.sched, 5);
+      const fn = this.data.functions;
+      row.calls = fn ? decodeFunctions(fn.lanes[row.lane.pid + ":" + row.lane.tid]) : null;
     }
   }
 
@@ -237,6 +239,11 @@ class TimelineView {
       lines.push(parts.length ? parts.join(", ") : "no span recorded here");
       if (j >= 0 && tr.k[j] === 255) lines.push("short spans merged here (downsampled); the shares are exact");
     } else lines.push("no " + (onSched ? "sched" : "GIL") + " spans recorded for this thread");
+    const calls = callsAt(row.calls, t);
+    if (calls.length) {
+      const names = this.data.functions.names;
+      lines.push("in " + names[calls[0]] + (calls.length > 1 ? "\n   called from " + calls.slice(1, 4).map(c => names[c]).join(" ← ") + (calls.length > 4 ? " ← …" : "") : ""));
+    }
     this.showTip(lines.join("\n"), e.clientX, e.clientY);
   }
 
