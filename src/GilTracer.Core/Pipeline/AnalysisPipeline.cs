@@ -53,6 +53,7 @@ public static class AnalysisPipeline
         {
             functions.Complete(report, outputs.OutputDir);
             functions.WriteChromeSpans(chrome, report);
+            if (html is not null) functions.AddToHtmlReport(html, report, outputs.OutputDir);
         }
         chrome.Finish(report);
         SummaryJsonRenderer.Write(report, outputs.SummaryPath);
