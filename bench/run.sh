@@ -19,8 +19,9 @@ command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time missing (apt
 rm -rf "$OUT" && mkdir -p "$OUT"
 
 echo "== building (Release)"
-dotnet build -c Release -v q -nologo "$ROOT/src/GilTracer" >/dev/null
-dotnet build -c Release -v q -nologo "$ROOT/bench/PerfDataBench" >/dev/null
+for proj in src/GilTracer bench/PerfDataBench; do
+    dotnet build -c Release -v q -nologo "$ROOT/$proj" > "$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; exit 1; }
+done
 GT="$ROOT/src/GilTracer/bin/Release/net10.0/giltracer"
 [ -n "${GILTRACER:-}" ] && GT=$GILTRACER   # e.g. a Native AOT build
 PDB="$ROOT/bench/PerfDataBench/bin/Release/net10.0/perfdata-bench"
