@@ -18,11 +18,11 @@ import threading
 _out = None
 
 
-def _note(thread):
+def _note(thread, tid=None):
     if _out is None:
         return
     try:
-        tid = thread.native_id
+        tid = tid or thread.native_id
         if tid is None:
             return
         line = json.dumps([os.getpid(), tid, thread.name]) + "\n"
@@ -33,6 +33,8 @@ def _note(thread):
 
 def _install():
     global _out
+    if getattr(threading, "_giltracer_hooked", False):
+        return  # site/sitecustomize.py did it (and keeps GILTRACER_THREADS for child processes)
     path = os.environ.pop("GILTRACER_THREADS", None)
     if not path:
         return
@@ -40,7 +42,7 @@ def _install():
     original = threading.Thread._bootstrap_inner
 
     def _bootstrap_inner(self):
-        _note(self)
+        _note(self, threading.get_native_id())  # self.native_id is only set inside the original
         try:
             original(self)
         finally:

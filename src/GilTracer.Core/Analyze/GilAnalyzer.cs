@@ -16,15 +16,21 @@ public sealed class GilAnalyzer
     readonly Dictionary<int, ThreadTrack> _threads = new();
     readonly Dictionary<int, ProcessTrack> _processes = new();
     readonly Dictionary<int, string> _pythonNames = new();
+    /// <summary>Creation times of threads from fork events, for threads whose first GIL event is still to come.</summary>
+    readonly Dictionary<int, long> _forkNs = new();
     readonly List<IIntervalSink> _sinks = new();
     long _firstNs = long.MaxValue, _lastNs = long.MinValue;
     long _events, _duplicates, _lost;
     int _defaultPid;
+    RecordingWindow? _window;
 
     public void AddSink(IIntervalSink sink) => _sinks.Add(sink);
 
     /// <summary>Python's own thread names (threading.Thread.name), which win over perf's 15-byte comm.</summary>
     public void SetPythonThreadName(int tid, string name) => _pythonNames[tid] = name;
+
+    /// <summary>Attach: the real start and stop of the recording and which threads lived across them.</summary>
+    public void SetRecordingWindow(RecordingWindow window) => _window = window;
 
     public void Process(IEnumerable<TraceEvent> events)
     {
@@ -51,8 +57,14 @@ public sealed class GilAnalyzer
             case EventKind.Exit:
                 if (_threads.TryGetValue(e.Tid, out var x)) x.ExitNs = e.TimestampNs;
                 break;
+            case EventKind.Fork:
+                if (e.Other > 0 && !_threads.ContainsKey(e.Other)) _forkNs[e.Other] = e.TimestampNs;
+                break;
         }
     }
+
+    /// <summary>The thread's GIL state after the events processed so far; null before its first GIL event.</summary>
+    public GilState? StateOf(int tid) => _threads.TryGetValue(tid, out var t) && t.Seen ? t.State : null;
 
     int PidOf(in TraceEvent e)
     {
@@ -93,16 +105,19 @@ public sealed class GilAnalyzer
                 EventKind.DropGil => GilState.Hold,
                 _ => GilState.Release,
             };
-            if (before == GilState.NoGil) { t.StartNs = ts; t.StateSinceNs = ts; }
-            else
-            {
-                long start = Math.Min(_firstNs, p.StartNs);
-                t.StartNs = start;
-                t.StateSinceNs = start;
-                t.WaitStartNs = start;
-                t.State = before;
-                if (before == GilState.Hold) TakeHold(p, t, start);
-            }
+            // Where life starts: a recorded fork (--state) is exact; a thread alive when an attach began lived since
+            // the start; a first event other than a take_gil entry was under way since before the recording.
+            bool existed = _window is not null && _window.AliveAtStart.Contains(e.Tid);
+            long recordingStart = _window is not null ? Math.Min(_window.StartNs, _firstNs) : Math.Min(_firstNs, p.StartNs);
+            long start = _forkNs.Remove(e.Tid, out long forkNs) && forkNs <= ts ? forkNs
+                : before != GilState.NoGil ? recordingStart
+                : existed ? Math.Min(_window!.StartNs, _firstNs) : ts;
+            if (start < p.StartNs) p.StartNs = start;
+            t.StartNs = start;
+            t.StateSinceNs = start;
+            t.WaitStartNs = start;
+            t.State = before;
+            if (before == GilState.Hold) TakeHold(p, t, start);
         }
 
         switch (e.Kind)
@@ -175,6 +190,7 @@ public sealed class GilAnalyzer
         if (d <= 0) return;
         if (t.State == GilState.Hold) { t.HoldNs += d; Process(t.Pid).HeldNs += d; }
         else if (t.State == GilState.Wait) t.WaitNs += d;
+        else if (t.State == GilState.Release) t.ReleaseNs += d;
         var iv = new GilInterval(t.Pid, t.Tid, t.StateSinceNs, ts, t.State);
         foreach (var s in _sinks) s.OnGilInterval(iv);
     }
@@ -184,14 +200,17 @@ public sealed class GilAnalyzer
     {
         var report = new GilReport { LostEvents = _lost, DuplicateEvents = _duplicates, EventCount = _events };
         if (_threads.Count == 0) return report;
-        report.StartNs = _firstNs;
-        report.EndNs = _lastNs;
+        report.StartNs = _window is null ? _firstNs : Math.Min(_firstNs, _window.StartNs);
+        report.EndNs = _window is null ? _lastNs : Math.Max(_lastNs, _window.EndNs);
+        foreach (var t in _threads.Values)
+            if (IsAliveAtEnd(t)) { var p = _processes[t.Pid]; p.EndNs = Math.Max(p.EndNs, _window!.EndNs); }
         foreach (var t in _threads.Values)
         {
             var p = _processes[t.Pid];
             // A wait or hold still open at the end lasts until the process's last event (a daemon thread
-            // parked in take_gil at shutdown never returns); otherwise life ends at the thread's last event.
-            long end = t.ExitNs >= 0 ? t.ExitNs : t.State is GilState.Wait or GilState.Hold ? p.EndNs : t.LastNs;
+            // parked in take_gil at shutdown never returns); otherwise life ends at the thread's last event,
+            // or at the end of an attach for threads that were still alive then.
+            long end = t.ExitNs >= 0 ? t.ExitNs : IsAliveAtEnd(t) ? p.EndNs : t.State is GilState.Wait or GilState.Hold ? p.EndNs : t.LastNs;
             if (t.State == GilState.Hold) EndHold(p, t, end);
             Close(t, end);
             t.LastNs = end;
@@ -212,12 +231,14 @@ public sealed class GilAnalyzer
             double has = Pct(t.HoldNs, total), wait = Pct(t.WaitNs, total);
             string name = _pythonNames.TryGetValue(t.Tid, out var n) ? n : t.Comm ?? "";
             report.Threads.Add(new ThreadSummary(t.Pid, t.Tid, name, t.Tid == t.Pid, t.StartNs, t.LastNs,
-                noGil, t.HoldNs, t.WaitNs, total <= 0 ? 0 : 100.0 - has - wait, has, wait, t.Acquisitions));
+                noGil, t.HoldNs, t.WaitNs, total <= 0 ? 0 : 100.0 - has - wait, has, wait, t.Acquisitions) { ReleaseNs = t.ReleaseNs });
         }
         if (_duplicates > 0) report.Warnings.Add($"dropped {_duplicates} duplicated probe events (same event, same timestamp)");
         if (_lost > 0) report.Warnings.Add($"perf lost {_lost} events: numbers around the gaps are uncertain; raise --mmap-pages");
         return report;
     }
+
+    bool IsAliveAtEnd(ThreadTrack t) => _window is not null && t.ExitNs < 0 && _window.AliveAtEnd.Contains(t.Tid);
 
     static double Pct(long part, long whole) => whole <= 0 ? 0 : 100.0 * part / whole;
 }

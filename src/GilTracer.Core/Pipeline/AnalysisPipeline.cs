@@ -1,26 +1,62 @@
 using GilTracer.Core.Analyze;
 using GilTracer.Core.Model;
 using GilTracer.Core.Render;
+using GilTracer.Core.Render.Html;
 
 namespace GilTracer.Core.Pipeline;
 
 /// <summary>decode → analyze → render: one pass over the events, outputs written as intervals close.</summary>
+/// <summary>What an analysis may add to the GIL state machine.</summary>
+/// <param name="Functions">A function trace to join (blame, flame graphs, Python spans).</param>
+/// <param name="Sched">Also compute kernel thread states from sched events (--state, convert sched|auto).</param>
+/// <param name="Scope">Keep only these tasks' events (system-wide recordings); with Sched and no scope, the tasks
+/// events were recorded in the context of (per-task recordings).</param>
+/// <param name="Window">An attach's recording window: threads alive at its start lived since then.</param>
+public sealed record AnalysisExtras(FunctionAttribution? Functions = null, bool Sched = false, TaskScope? Scope = null,
+    RecordingWindow? Window = null);
+
 public static class AnalysisPipeline
 {
     public static GilReport Analyze(IEnumerable<TraceEvent> events, OutputOptions outputs,
-        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null)
+        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null, AnalysisExtras? extras = null)
     {
         outputs.CreateDirectories();
         var analyzer = new GilAnalyzer();
+        var (functions, sched, scope, window) = extras ?? new AnalysisExtras();
+        functions?.AddThreadNames(analyzer);
         if (pythonNames is not null)
             foreach (var (tid, name) in pythonNames) analyzer.SetPythonThreadName(tid, name);
+        if (window is not null) analyzer.SetRecordingWindow(window);
         using var chrome = new ChromeTraceRenderer(outputs.ChromeTracePath);
         analyzer.AddSink(chrome);
-        analyzer.Process(events);
+        var html = outputs.Html ? new HtmlReportRenderer() : null;
+        if (html is not null) analyzer.AddSink(html);
+        if (functions is not null) analyzer.AddSink(functions.Sink);
+        SchedAnalyzer? states = null;
+        if (sched)
+        {
+            scope ??= TaskScope.Contexts();
+            states = new SchedAnalyzer(scope, analyzer);
+            states.AddSink(chrome);
+            if (html is not null) states.AddSink(html);
+        }
+        foreach (var e in events)
+        {
+            if (scope is not null && !scope.Admit(e)) continue;
+            analyzer.Process(e);
+            states?.Process(e);
+        }
         var report = analyzer.Finish();
+        states?.Finish(report, pythonNames);
         report.ExitCode = exitCode;
+        if (functions is not null)
+        {
+            functions.Complete(report, outputs.OutputDir);
+            functions.WriteChromeSpans(chrome, report);
+        }
         chrome.Finish(report);
         SummaryJsonRenderer.Write(report, outputs.SummaryPath);
+        html?.Write(report, outputs.HtmlPath);
         return report;
     }
 }

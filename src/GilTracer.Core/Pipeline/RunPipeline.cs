@@ -1,3 +1,4 @@
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
@@ -11,7 +12,11 @@ public enum TargetKind { Script, Module, Code }
 /// <summary>What `giltracer run` traces: a script, -m module or -c code, with its arguments.</summary>
 public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<string> Arguments);
 
-public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048);
+/// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
+/// <param name="Locate">Expert overrides of where to probe (--take-gil-offset, --drop-gil-offset).</param>
+/// <param name="EnableSched">--state: also record sched events, system-wide, filtered to the program's process tree.</param>
+public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
+    bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
 
@@ -27,38 +32,54 @@ public static class RunPipeline
         SystemChecks.RequireRoot();
         var python = ResolvePython(o.Python);
         ev.Status?.Invoke($"locating the GIL in {python}");
-        var target = PythonLocator.Locate(python);
-        ev.Verbose?.Invoke($"Python {target.Version} at {target.Executable}; GIL code in {target.GilBinary} ({target.Method}): " +
-                           string.Join(", ", target.Sites.Select(s => $"{s.Kind} {s.Description}@0x{s.FileOffset:x}")));
+        var target = PythonLocator.Locate(python, o.Locate ?? new LocateOptions());
+        ev.Verbose?.Invoke(ProbedRecording.Describe(target));
+        foreach (var note in target.Notes) ev.Verbose?.Invoke(note);
 
         o.Outputs.CreateDirectories();
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.PerfDataPath);
+        var env = new Dictionary<string, string>
+        {
+            ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),
+            ["PYTHONPATH"] = BootstrapFiles.PythonPath(boot),
+        };
+        if (o.Functions)
+        {
+            if (Directory.Exists(o.Outputs.FunctionsDir)) Directory.Delete(o.Outputs.FunctionsDir, true);
+            env["GILTRACER_EXTRA_BOOT"] = Path.Combine(Path.GetDirectoryName(boot)!, "giltracer_functions.py");
+            env["GILTRACER_FUNCTIONS"] = Path.GetFullPath(o.Outputs.FunctionsDir);
+        }
         var command = new List<string> { target.Executable, boot };
         if (o.Target.Kind == TargetKind.Module) command.Add("-m");
         if (o.Target.Kind == TargetKind.Code) command.Add("-c");
         command.Add(o.Target.Value);
         command.AddRange(o.Target.Arguments);
 
-        int exitCode;
-        using (var group = UprobeGroup.Create(target.Sites))
-        {
-            ev.Verbose?.Invoke($"uprobe group {group.Name}: {string.Join(", ", group.Events)}");
-            ev.Status?.Invoke("recording (Ctrl-C stops the program and keeps what was recorded)");
-            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector], o.Outputs.PerfDataPath, command, o.MmapPages,
-                new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) }), ev.Verbose);
-        } // probes removed here, before decoding: nothing needs them any more
-        if (!File.Exists(o.Outputs.PerfDataPath))
-            throw new GilTracerException($"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command");
-        ev.Status?.Invoke("decoding");
+        int exitCode = ProbedRecording.Record(target.Sites, selector => new RecordRequest([selector, .. o.EnableSched ? PerfRecorder.SchedEvents : []],
+                o.Outputs.PerfDataPath, command, o.MmapPages, env, SystemWide: o.EnableSched),
+            "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
-        var data = new PerfDataReader(o.Outputs.PerfDataPath);
-        var report = AnalysisPipeline.Analyze(data.ReadEvents(), o.Outputs, names, exitCode);
-        report.Warnings.AddRange(data.Warnings);
-        if (report.Threads.Count == 0)
-            report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
+        FunctionAttribution? functions = null;
+        if (o.Functions)
+        {
+            functions = FunctionAttribution.Load(o.Outputs.FunctionsDir);
+            if (functions is null) ev.Warning?.Invoke("--functions: the function tracer wrote nothing (the program did not start?)");
+        }
+        var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
+        var report = ProbedRecording.Decode(o.Outputs, names, exitCode, new AnalysisExtras(functions, o.EnableSched, scope),
+            $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev);
         return new RunResult(report, exitCode, target);
+    }
+
+    /// <summary>The --state recording is system-wide: keep the process tree of the pids the bootstrap reported.</summary>
+    static TaskScope StateScope(OutputOptions outputs, PipelineEvents ev)
+    {
+        var roots = ThreadNamesReader.ReadProcessIds(outputs.ThreadNamesPath);
+        if (roots.Count == 0)
+            ev.Warning?.Invoke("the program reported no threads (did it start?): no thread states; other processes are left out");
+        return TaskScope.Tree(roots);
     }
 
     /// <summary>pyenv shims and bare names resolve through PATH; the interpreter itself then reports its real path.</summary>

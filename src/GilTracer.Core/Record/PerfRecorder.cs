@@ -12,7 +12,18 @@ public sealed record RecordRequest(
     int MmapPages = 2048,
     IReadOnlyDictionary<string, string>? Environment = null,
     int? AttachPid = null,
-    double? DurationSeconds = null);
+    double? DurationSeconds = null,
+    /// <summary>-a: record every CPU (sched events of a switch-in or a wakeup happen in other tasks' context).</summary>
+    bool SystemWide = false,
+    /// <summary>Attach only: runs once perf has acknowledged that its events are live (e.g. to list the threads alive then).</summary>
+    Action? OnEnabled = null);
+
+/// <summary>
+/// How a recording went: perf's exit code; for attach, when the events were enabled and when we stopped perf
+/// (CLOCK_MONOTONIC ns, taken at perf's acknowledgement, so events may precede it by microseconds; StoppedNs is 0
+/// when perf ended on its own because the target exited).
+/// </summary>
+public sealed record RecordOutcome(int ExitCode, long EnabledNs, long StoppedNs);
 
 /// <summary>
 /// Runs `perf record -k CLOCK_MONOTONIC` around the target. The target shares our terminal; Ctrl-C reaches
@@ -21,13 +32,21 @@ public sealed record RecordRequest(
 /// </summary>
 public static class PerfRecorder
 {
+    /// <summary>Kernel sched tracepoints for thread states (--state). A switch-in is recorded in the context of the task
+    /// switched out and a wakeup in the waker's, so per-task recording misses most of them: these need -a.</summary>
+    public static readonly IReadOnlyList<string> SchedEvents =
+        ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_process_fork", "sched:sched_process_exit"];
+
     [DllImport("libc", EntryPoint = "kill")]
     static extern int Kill(int pid, int sig);
 
     const int SIGINT = 2;
 
     /// <summary>Runs perf; returns its exit code, which is the target's (128+signal when it was killed).</summary>
-    public static int Record(RecordRequest req, Action<string>? log = null)
+    public static int Record(RecordRequest req, Action<string>? log = null) => Run(req, log).ExitCode;
+
+    /// <summary>Runs perf; an attach (AttachPid) starts with events disabled and enables them through the control FIFOs.</summary>
+    public static RecordOutcome Run(RecordRequest req, Action<string>? log = null)
     {
         var perf = SystemChecks.FindPerf();
         var psi = new ProcessStartInfo(perf) { UseShellExecute = false };
@@ -37,13 +56,16 @@ public static class PerfRecorder
         psi.ArgumentList.Add("CLOCK_MONOTONIC");
         psi.ArgumentList.Add("-m");
         psi.ArgumentList.Add(req.MmapPages.ToString());
+        if (req.SystemWide) psi.ArgumentList.Add("-a");
         foreach (var e in req.Events) { psi.ArgumentList.Add("-e"); psi.ArgumentList.Add(e); }
         psi.ArgumentList.Add("-o");
         psi.ArgumentList.Add(req.OutputFile);
+        using var control = req.AttachPid is null ? null : new PerfControl();
         if (req.AttachPid is { } pid)
         {
             psi.ArgumentList.Add("-p");
             psi.ArgumentList.Add(pid.ToString());
+            foreach (var a in control!.PerfArguments) psi.ArgumentList.Add(a);
         }
         if (req.Command.Count > 0)
         {
@@ -57,23 +79,46 @@ public static class PerfRecorder
         Process proc;
         try { proc = Process.Start(psi)!; }
         catch (Exception e) { throw new GilTracerException($"cannot start perf: {e.Message}"); }
+        long stoppedNs = 0;
+        void Stop()
+        {
+            try
+            {
+                if (proc.HasExited) return;
+                if (stoppedNs == 0) stoppedNs = PerfControl.MonotonicNs();
+                Kill(proc.Id, SIGINT);
+            }
+            catch (InvalidOperationException) { }
+        }
         void Forward(PosixSignalContext ctx)
         {
             ctx.Cancel = true; // stay alive: what perf recorded still has to be decoded and written
-            try { if (!proc.HasExited) Kill(proc.Id, SIGINT); } catch (InvalidOperationException) { }
+            Stop();
         }
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
         using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Forward);
+        long enabledNs = 0;
+        if (control is not null)
+        {
+            if (!control.Enable(() => !proc.HasExited, TimeSpan.FromSeconds(60)))
+            {
+                Stop();
+                proc.WaitForExit();
+                return new RecordOutcome(proc.ExitCode, 0, 0); // perf failed to attach: its exit code says so
+            }
+            enabledNs = PerfControl.MonotonicNs();
+            req.OnEnabled?.Invoke();
+        }
         if (req.DurationSeconds is { } seconds)
         {
             if (!proc.WaitForExit(TimeSpan.FromSeconds(seconds)))
             {
-                Kill(proc.Id, SIGINT);
+                Stop();
                 proc.WaitForExit();
             }
         }
         else proc.WaitForExit();
-        return proc.ExitCode;
+        return new RecordOutcome(proc.ExitCode, enabledNs, stoppedNs);
     }
 }

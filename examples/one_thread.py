@@ -1,0 +1,14 @@
+"""One pure-Python CPU thread alone: it holds the GIL nearly all its life and never waits."""
+import threading
+
+
+def count(n=3_000_000):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+t = threading.Thread(target=count, name="cpu")
+t.start()
+t.join()

@@ -1,0 +1,89 @@
+namespace GilTracer.Tests.Cli;
+
+/// <summary>Bad input gets one clear line and a non-zero exit, never a stack trace.</summary>
+public class BadInputTests
+{
+    static string TempFile(string content)
+    {
+        var f = Path.Combine(Path.GetTempPath(), $"giltracer-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(f, content);
+        return f;
+    }
+
+    static string[] Convert(string input) => ["convert", "gil", input, "-o", Integration.Repo.TempDir()];
+
+    [Fact]
+    public void GarbageText() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(Convert(TempFile("this is not\nperf output\n"))), "is not `perf script` output");
+
+    [Fact]
+    public void BinaryGarbage() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(Convert(TempFile("\u0001\u0002\u0003\0\0\0ELF\n\n\u00ff"))), "is not `perf script` output");
+
+    [Fact]
+    public void EmptyRecording() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(Convert(TempFile(""))), "empty");
+
+    [Fact]
+    public void MissingInput() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(Convert("/nonexistent/perf.txt")), "input not found");
+
+    [Fact]
+    public void SchedOnlyRecordingHasNoGilEvents() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(Convert(TempFile(
+            "python 3040114 [031] 5563911.112250: sched:sched_process_fork: comm=python pid=3040114 child_comm=python child_pid=3040116\n"))),
+            "no take_gil/drop_gil probe events");
+
+    [Fact]
+    public void TruncatedRecordingIsAnalyzedWithAWarning()
+    {
+        var text = File.ReadAllText(TestSupport.DataPath("two_threads_gil.txt"));
+        var r = CliRunner.Run(Convert(TempFile(text[..(text.Length - 20)])));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("truncated", r.Stderr);
+        Assert.Contains("11018", r.Stdout);
+    }
+
+    [Fact]
+    public void StdinIsAccepted()
+    {
+        var r = CliRunner.Run(["convert", "gil", "-", "-o", Integration.Repo.TempDir()], stdin: File.ReadAllText(TestSupport.DataPath("two_threads_gil.txt")));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("11019", r.Stdout);
+    }
+
+    [Fact]
+    public void MissingScript() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(["run", "-o", Integration.Repo.TempDir(), "/nonexistent/app.py"]), "script not found");
+
+    [Fact]
+    public void NothingToRun() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(["run", "-o", Integration.Repo.TempDir()]), "nothing to run", 2);
+
+    [Fact]
+    public void PythonNotFound() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(["run", "--python", "/nonexistent/python3", "-o", Integration.Repo.TempDir(), "-c", "pass"]), "Python not found");
+
+    [Fact]
+    public void NotAPython() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(["run", "--python", "/bin/false", "-o", Integration.Repo.TempDir(), "-c", "pass"]), "not a working Python 3");
+
+    [Fact]
+    public void PerfMissing() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(["run", "-o", Integration.Repo.TempDir(), "-c", "pass"],
+            new Dictionary<string, string> { ["PATH"] = "/nonexistent" }), "perf not found");
+
+    [Fact]
+    public void HelpIsCompleteForEveryCommand()
+    {
+        var root = CliRunner.Run(["--help"]);
+        Assert.Equal(0, root.ExitCode);
+        Assert.Contains("run", root.Stdout);
+        Assert.Contains("convert", root.Stdout);
+        var run = CliRunner.Run(["run", "--help"]).Stdout;
+        foreach (var opt in new[] { "-m", "-c", "--python", "--output", "--summary-json", "--chrome-trace", "--no-html", "--quiet", "--verbose", "--mmap-pages" })
+            Assert.Contains(opt, run);
+        var convert = CliRunner.Run(["convert", "--help"]).Stdout;
+        Assert.Contains("perf.data", convert);
+    }
+}
