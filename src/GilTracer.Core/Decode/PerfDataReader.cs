@@ -62,6 +62,10 @@ public sealed partial class PerfDataReader
     public bool HasGilEvents => _header.Attrs.Any(a => a.Kind is <= EventKind.DropGilReturn);
     /// <summary>True when the file has sched tracepoints the reader maps.</summary>
     public bool HasSchedEvents => _header.Attrs.Any(a => a.Kind is >= EventKind.SchedSwitch and <= EventKind.Exit);
+    /// <summary>True when samples carry call chains (perf record -g).</summary>
+    public bool HasCallchains => _header.Attrs.Any(a => a.HasCallchain);
+    /// <summary>perf's own command line (e.g. "/usr/bin/perf record -a …"), as `perf report --header-only` shows it; null when the file lacks it.</summary>
+    public string? CommandLine => _header.CommandLine;
     /// <summary>clockid of the timestamps (1 = CLOCK_MONOTONIC), -1 when the file does not say.</summary>
     public int ClockId => _header.ClockId;
     /// <summary>Things the reader could not map (an event without a tracepoint format, …), one line each.</summary>
