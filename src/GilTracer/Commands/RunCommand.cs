@@ -23,6 +23,7 @@ static class RunCommand
         c.Add(Code);
         c.Add(Python);
         c.Add(MmapPages);
+        LocateArgs.AddTo(c);
         OutputArgs.AddTo(c);
         c.Add(Target);
         c.SetAction(p => Cli.Guard(p, () => Run(p)));
@@ -42,7 +43,7 @@ static class RunCommand
             _ => throw new Core.Model.GilTracerException("give either -m or -c, not both", 2),
         };
         var outputs = OutputArgs.From(p);
-        var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages)), Cli.Events(p));
+        var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages), LocateArgs.From(p)), Cli.Events(p));
         ReportPrinter.Print(p, result.Report, outputs);
         return result.ExitCode;
     }

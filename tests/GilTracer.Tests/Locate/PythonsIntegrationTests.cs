@@ -10,7 +10,7 @@ namespace GilTracer.Tests.Locate;
 /// The two-thread contention example under every Python of this machine, with real perf and real uprobes:
 /// each worker waits 35–65 % of its life, the three shares sum to 100, holds never overlap.
 /// </summary>
-[Trait("Category", "Integration")]
+[Collection("perf"), Trait("Category", "Integration")]
 public class PythonsIntegrationTests(ITestOutputHelper output)
 {
     /// <summary>~0.3 s of contention: two pure-Python threads counting (examples/two_threads.py).</summary>
