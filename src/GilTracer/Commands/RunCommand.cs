@@ -29,6 +29,7 @@ static class RunCommand
         c.Add(MmapPages);
         c.Add(Functions);
         c.Add(State);
+        LocateArgs.AddTo(c);
         OutputArgs.AddTo(c);
         c.Add(Target);
         c.SetAction(p => Cli.Guard(p, () => Run(p)));
@@ -49,7 +50,7 @@ static class RunCommand
         };
         var outputs = OutputArgs.From(p);
         var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages), p.GetValue(Functions),
-            EnableSched: p.GetValue(State)), Cli.Events(p));
+            LocateArgs.From(p), EnableSched: p.GetValue(State)), Cli.Events(p));
         ReportPrinter.Print(p, result.Report, outputs);
         return result.ExitCode;
     }
