@@ -14,6 +14,7 @@ public static class ConvertPipeline
         IReadOnlyDictionary<int, string>? pythonNames = null, IReadOnlyCollection<int>? pids = null)
     {
         var reader = new PerfScriptTextReader();
+        var schedReader = new PerfScriptTextReader();
         bool sched = mode != ConvertMode.Gil;
         var scope = pids is { Count: > 0 } ? TaskScope.Tree(pids) : null;
         bool systemWide = false;
@@ -27,17 +28,28 @@ public static class ConvertPipeline
             {
                 var info = PerfRecordingInfo.Read(input);
                 systemWide = info.SystemWide;
-                // `giltracer run` leaves the bootstrap's thread list beside perf.data: Python thread names, and the
-                // traced processes, which pick our program out of a system-wide (--state) recording.
-                var threads = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(input))!, Path.GetFileName(outputs.ThreadNamesPath));
+                // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
+                // traced processes, which pick our program out of system-wide sched events) and, with --state, the
+                // system-wide sched recording.
+                var dir = Path.GetDirectoryName(Path.GetFullPath(input))!;
+                var threads = Path.Combine(dir, Path.GetFileName(outputs.ThreadNamesPath));
+                var schedData = Path.Combine(dir, Path.GetFileName(outputs.SchedDataPath));
+                bool withSched = sched && !systemWide && File.Exists(schedData) && IsPerfData(schedData);
                 if (File.Exists(threads))
                 {
                     pythonNames ??= ThreadNamesReader.Read(threads);
-                    if (scope is null && systemWide && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
+                    if (scope is null && (systemWide || withSched) && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
                         scope = TaskScope.Tree(roots);
                 }
                 ev?.Status?.Invoke($"reading {input} with perf script");
-                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader, info.HasCallchains), outputs, pythonNames, null, sched, scope);
+                var events = PerfScriptRunner.Read(input, reader, info.HasCallchains);
+                if (withSched)
+                {
+                    ev?.Verbose?.Invoke($"merging the sched recording {schedData}");
+                    events = EventMerger.Merge(events, PerfScriptRunner.Read(schedData, schedReader));
+                    systemWide = true;
+                }
+                report = AnalysisPipeline.Analyze(events, outputs, pythonNames, null, sched, scope);
             }
             else
             {
@@ -45,7 +57,7 @@ public static class ConvertPipeline
                 report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, sched, scope);
             }
         }
-        Check(reader, input, mode);
+        Check(reader, schedReader, input, mode);
         if (scope is null && (systemWide || report.Threads.Any(t => LooksLikeKernelThread(t.Name))))
             report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
         if (reader.Truncated) report.Warnings.Add("the input ends in the middle of a line: the recording looks truncated");
@@ -66,8 +78,9 @@ public static class ConvertPipeline
         return f.Read(magic) == 8 && magic.SequenceEqual("PERFILE2"u8);
     }
 
-    static void Check(PerfScriptTextReader reader, string input, ConvertMode mode)
+    static void Check(PerfScriptTextReader reader, PerfScriptTextReader schedReader, string input, ConvertMode mode)
     {
+        bool sawSched = reader.SawSchedEvents || schedReader.SawSchedEvents;
         var name = input == "-" ? "standard input" : input;
         if (reader.Samples == 0 && reader.MalformedLines > 0)
             throw new GilTracerException($"{name} is not `perf script` output ({reader.MalformedLines} lines not understood); produce it with `perf script --ns`");
@@ -75,9 +88,9 @@ public static class ConvertPipeline
             throw new GilTracerException($"{name} holds no events: the recording is empty");
         if (mode == ConvertMode.Gil && !reader.SawGilEvents)
             throw new GilTracerException($"{name} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
-        if (mode == ConvertMode.Sched && !reader.SawSchedEvents)
+        if (mode == ConvertMode.Sched && !sawSched)
             throw new GilTracerException($"{name} has no sched events (sched_switch, sched_wakeup): record with `giltracer run --state`, or perf record -a -e sched:sched_switch -e sched:sched_wakeup -e sched:sched_wakeup_new -e sched:sched_process_fork -e sched:sched_process_exit");
-        if (mode == ConvertMode.Auto && !reader.SawGilEvents && !reader.SawSchedEvents)
+        if (mode == ConvertMode.Auto && !reader.SawGilEvents && !sawSched)
             throw new GilTracerException($"{name} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
     }
 }

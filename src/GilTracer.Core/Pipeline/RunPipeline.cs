@@ -12,7 +12,7 @@ public enum TargetKind { Script, Module, Code }
 /// <summary>What `giltracer run` traces: a script, -m module or -c code, with its arguments.</summary>
 public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<string> Arguments);
 
-/// <param name="EnableSched">--state: also record sched events, system-wide, filtered to the program's process tree.</param>
+/// <param name="EnableSched">--state: also record sched events (system-wide, into sched.data), filtered to the program's process tree.</param>
 public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
     bool EnableSched = false);
 
@@ -38,6 +38,7 @@ public static class RunPipeline
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.PerfDataPath);
+        File.Delete(o.Outputs.SchedDataPath);
         var command = new List<string> { target.Executable, boot };
         if (o.Target.Kind == TargetKind.Module) command.Add("-m");
         if (o.Target.Kind == TargetKind.Code) command.Add("-c");
@@ -49,10 +50,9 @@ public static class RunPipeline
         {
             ev.Verbose?.Invoke($"uprobe group {group.Name}: {string.Join(", ", group.Events)}");
             ev.Status?.Invoke("recording (Ctrl-C stops the program and keeps what was recorded)");
-            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector, .. o.EnableSched ? PerfRecorder.SchedEvents : []],
-                o.Outputs.PerfDataPath, command, o.MmapPages,
+            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector], o.Outputs.PerfDataPath, command, o.MmapPages,
                 new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) },
-                SystemWide: o.EnableSched), ev.Verbose);
+                SchedOutputFile: o.EnableSched ? o.Outputs.SchedDataPath : null), ev.Verbose);
         } // probes removed here, before decoding: nothing needs them any more
         if (!File.Exists(o.Outputs.PerfDataPath))
             throw new GilTracerException($"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command");
@@ -60,14 +60,16 @@ public static class RunPipeline
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
         var reader = new PerfScriptTextReader();
         var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
-        var report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(o.Outputs.PerfDataPath, reader), o.Outputs, names, exitCode,
-            o.EnableSched, scope);
+        var events = PerfScriptRunner.Read(o.Outputs.PerfDataPath, reader);
+        var schedReader = new PerfScriptTextReader();
+        if (o.EnableSched) events = EventMerger.Merge(events, PerfScriptRunner.Read(o.Outputs.SchedDataPath, schedReader));
+        var report = AnalysisPipeline.Analyze(events, o.Outputs, names, exitCode, o.EnableSched, scope);
         if (report.Threads.Count == 0)
             report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
         return new RunResult(report, exitCode, target);
     }
 
-    /// <summary>The --state recording is system-wide: keep the process tree of the pids the bootstrap reported.</summary>
+    /// <summary>The sched recording is system-wide: keep the process tree of the pids the bootstrap reported.</summary>
     static TaskScope StateScope(OutputOptions outputs, PipelineEvents ev)
     {
         var roots = ThreadNamesReader.ReadProcessIds(outputs.ThreadNamesPath);

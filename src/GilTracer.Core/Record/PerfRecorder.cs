@@ -13,7 +13,9 @@ public sealed record RecordRequest(
     IReadOnlyDictionary<string, string>? Environment = null,
     int? AttachPid = null,
     double? DurationSeconds = null,
-    bool SystemWide = false);
+    bool SystemWide = false,
+    /// <summary>Also record sched events system-wide into this file, from before the program starts until it ends (--state).</summary>
+    string? SchedOutputFile = null);
 
 /// <summary>
 /// Runs `perf record -k CLOCK_MONOTONIC` around the target. The target shares our terminal; Ctrl-C reaches
@@ -22,8 +24,7 @@ public sealed record RecordRequest(
 /// </summary>
 public static class PerfRecorder
 {
-    /// <summary>Kernel sched tracepoints for thread states (--state). A switch-in is recorded in the context of the task
-    /// switched out and a wakeup in the waker's, so per-task recording misses most of them: these need -a.</summary>
+    /// <summary>Kernel sched tracepoints for thread states (--state), recorded system-wide by <see cref="SchedRecorder"/>.</summary>
     public static readonly IReadOnlyList<string> SchedEvents =
         ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_process_fork", "sched:sched_process_exit"];
 
@@ -34,6 +35,12 @@ public static class PerfRecorder
 
     /// <summary>Runs perf; returns its exit code, which is the target's (128+signal when it was killed).</summary>
     public static int Record(RecordRequest req, Action<string>? log = null)
+    {
+        using var sched = req.SchedOutputFile is { } schedFile ? SchedRecorder.Start(schedFile, req.MmapPages, log) : null;
+        return RecordTarget(req, log);
+    }
+
+    static int RecordTarget(RecordRequest req, Action<string>? log)
     {
         var perf = SystemChecks.FindPerf();
         var psi = new ProcessStartInfo(perf) { UseShellExecute = false };
