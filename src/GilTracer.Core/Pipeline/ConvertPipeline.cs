@@ -11,16 +11,18 @@ public static class ConvertPipeline
 {
     /// <param name="pids">Keep only these processes and their descendants (system-wide recordings).</param>
     public static GilReport Convert(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev = null,
-        IReadOnlyDictionary<int, string>? pythonNames = null, IReadOnlyCollection<int>? pids = null)
+        IReadOnlyDictionary<int, string>? pythonNames = null, IReadOnlyCollection<int>? pids = null, string? functionsDir = null)
     {
         var reader = new PerfScriptTextReader();
-        var schedReader = new PerfScriptTextReader();
+        FunctionAttribution? fn = null;
+        if (functionsDir is not null)
+            fn = FunctionAttribution.Load(functionsDir) ?? throw new GilTracerException($"no function trace in {functionsDir} (expected {FunctionTraceReader.RecordsFile})");
         bool sched = mode != ConvertMode.Gil;
         var scope = pids is { Count: > 0 } ? TaskScope.Tree(pids) : null;
         bool systemWide = false;
         GilReport report;
         if (input == "-")
-            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames, null, sched, scope);
+            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames, null, fn, sched, scope);
         else
         {
             if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
@@ -30,38 +32,61 @@ public static class ConvertPipeline
                 systemWide = info.SystemWide;
                 // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
                 // traced processes, which pick our program out of system-wide sched events) and, with --state, the
-                // system-wide sched recording.
+                // system-wide sched recording sched.data, merged in by time.
                 var dir = Path.GetDirectoryName(Path.GetFullPath(input))!;
                 var threads = Path.Combine(dir, Path.GetFileName(outputs.ThreadNamesPath));
                 var schedData = Path.Combine(dir, Path.GetFileName(outputs.SchedDataPath));
-                bool withSched = sched && !systemWide && File.Exists(schedData) && IsPerfData(schedData);
+                bool withSched = sched && !systemWide && !info.HasCallchains && File.Exists(schedData) && IsPerfData(schedData);
                 if (File.Exists(threads))
                 {
                     pythonNames ??= ThreadNamesReader.Read(threads);
                     if (scope is null && (systemWide || withSched) && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
                         scope = TaskScope.Tree(roots);
                 }
-                ev?.Status?.Invoke($"reading {input} with perf script");
-                var events = PerfScriptRunner.Read(input, reader, info.HasCallchains);
-                if (withSched)
-                {
-                    ev?.Verbose?.Invoke($"merging the sched recording {schedData}");
-                    events = EventMerger.Merge(events, PerfScriptRunner.Read(schedData, schedReader));
-                    systemWide = true;
-                }
-                report = AnalysisPipeline.Analyze(events, outputs, pythonNames, null, sched, scope);
+                if (!info.HasCallchains)
+                    return ConvertPerfData(input, withSched ? schedData : null, mode, outputs, ev, pythonNames, fn, sched, scope,
+                        systemWide || withSched);
+                // Stacks tell sleeps inside take_gil apart (recordings without GIL probes): perf script symbolizes them.
+                ev?.Status?.Invoke($"reading {input} with perf script (it has call stacks)");
+                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader, info.HasCallchains), outputs, pythonNames, null, fn, sched, scope);
             }
             else
             {
                 using var f = File.OpenRead(input);
-                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, sched, scope);
+                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, fn, sched, scope);
             }
         }
-        Check(reader, schedReader, input, mode);
+        Check(reader, input, mode);
         if (scope is null && (systemWide || report.Threads.Any(t => LooksLikeKernelThread(t.Name))))
             report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
         if (reader.Truncated) report.Warnings.Add("the input ends in the middle of a line: the recording looks truncated");
         if (reader.MalformedLines > 0) report.Warnings.Add($"{reader.MalformedLines} lines were not understood and skipped");
+        return report;
+    }
+
+    /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster.</summary>
+    static GilReport ConvertPerfData(string input, string? schedFile, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev,
+        IReadOnlyDictionary<int, string>? pythonNames, FunctionAttribution? functions, bool sched, TaskScope? scope, bool systemWide)
+    {
+        ev?.Status?.Invoke(schedFile is null ? $"reading {input}" : $"reading {input} and {schedFile}");
+        var data = new PerfDataReader(input);
+        var schedData = schedFile is null ? null : new PerfDataReader(schedFile);
+        bool hasSched = data.HasSchedEvents || schedData is { HasSchedEvents: true };
+        if (mode == ConvertMode.Gil && !data.HasGilEvents)
+            throw new GilTracerException($"{input} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
+        if (mode == ConvertMode.Sched && !hasSched)
+            throw new GilTracerException($"{input} has no sched events (sched_switch, sched_wakeup): record with `giltracer run --state`");
+        if (mode == ConvertMode.Auto && !data.HasGilEvents && !hasSched)
+            throw new GilTracerException($"{input} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
+        var events = data.ReadEvents();
+        if (schedData is not null) events = EventMerger.Merge(events, schedData.ReadEvents());
+        var report = AnalysisPipeline.Analyze(events, outputs, pythonNames, null, functions, sched, scope);
+        if (report.EventCount == 0)
+            throw new GilTracerException($"{input} holds no events: the recording is empty");
+        if (scope is null && systemWide)
+            report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
+        report.Warnings.AddRange(data.Warnings);
+        if (schedData is not null) report.Warnings.AddRange(schedData.Warnings.Select(w => $"{schedFile}: {w}"));
         return report;
     }
 
@@ -78,9 +103,8 @@ public static class ConvertPipeline
         return f.Read(magic) == 8 && magic.SequenceEqual("PERFILE2"u8);
     }
 
-    static void Check(PerfScriptTextReader reader, PerfScriptTextReader schedReader, string input, ConvertMode mode)
+    static void Check(PerfScriptTextReader reader, string input, ConvertMode mode)
     {
-        bool sawSched = reader.SawSchedEvents || schedReader.SawSchedEvents;
         var name = input == "-" ? "standard input" : input;
         if (reader.Samples == 0 && reader.MalformedLines > 0)
             throw new GilTracerException($"{name} is not `perf script` output ({reader.MalformedLines} lines not understood); produce it with `perf script --ns`");
@@ -88,9 +112,9 @@ public static class ConvertPipeline
             throw new GilTracerException($"{name} holds no events: the recording is empty");
         if (mode == ConvertMode.Gil && !reader.SawGilEvents)
             throw new GilTracerException($"{name} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
-        if (mode == ConvertMode.Sched && !sawSched)
+        if (mode == ConvertMode.Sched && !reader.SawSchedEvents)
             throw new GilTracerException($"{name} has no sched events (sched_switch, sched_wakeup): record with `giltracer run --state`, or perf record -a -e sched:sched_switch -e sched:sched_wakeup -e sched:sched_wakeup_new -e sched:sched_process_fork -e sched:sched_process_exit");
-        if (mode == ConvertMode.Auto && !reader.SawGilEvents && !sawSched)
+        if (mode == ConvertMode.Auto && !reader.SawGilEvents && !reader.SawSchedEvents)
             throw new GilTracerException($"{name} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
     }
 }

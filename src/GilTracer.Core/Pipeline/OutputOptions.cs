@@ -14,6 +14,8 @@ public sealed record OutputOptions(
     /// <summary>The system-wide sched recording of --state, beside perf.data.</summary>
     public string SchedDataPath => Path.Combine(OutputDir, "sched.data");
     public string ThreadNamesPath => Path.Combine(OutputDir, "threads.jsonl");
+    /// <summary>Where the function tracer (--functions) writes functions.bin and functions.names.jsonl.</summary>
+    public string FunctionsDir => Path.Combine(OutputDir, "functions");
 
     public void CreateDirectories()
     {

@@ -12,9 +12,11 @@ public enum TargetKind { Script, Module, Code }
 /// <summary>What `giltracer run` traces: a script, -m module or -c code, with its arguments.</summary>
 public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<string> Arguments);
 
+/// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
+/// <param name="Locate">Expert overrides of where to probe (--take-gil-offset, --drop-gil-offset).</param>
 /// <param name="EnableSched">--state: also record sched events (system-wide, into sched.data), filtered to the program's process tree.</param>
 public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
-    bool EnableSched = false);
+    bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
 
@@ -30,15 +32,23 @@ public static class RunPipeline
         SystemChecks.RequireRoot();
         var python = ResolvePython(o.Python);
         ev.Status?.Invoke($"locating the GIL in {python}");
-        var target = PythonLocator.Locate(python);
+        var target = PythonLocator.Locate(python, o.Locate ?? new LocateOptions());
         ev.Verbose?.Invoke($"Python {target.Version} at {target.Executable}; GIL code in {target.GilBinary} ({target.Method}): " +
-                           string.Join(", ", target.Sites.Select(s => $"{s.Kind} {s.Description}@0x{s.FileOffset:x}")));
+                           string.Join(", ", target.Sites.Select(s => $"{s.Kind} {s.Description} (file offset 0x{s.FileOffset:x})")));
+        foreach (var note in target.Notes) ev.Verbose?.Invoke(note);
 
         o.Outputs.CreateDirectories();
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.PerfDataPath);
         File.Delete(o.Outputs.SchedDataPath);
+        var env = new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) };
+        if (o.Functions)
+        {
+            if (Directory.Exists(o.Outputs.FunctionsDir)) Directory.Delete(o.Outputs.FunctionsDir, true);
+            env["GILTRACER_EXTRA_BOOT"] = Path.Combine(Path.GetDirectoryName(boot)!, "giltracer_functions.py");
+            env["GILTRACER_FUNCTIONS"] = Path.GetFullPath(o.Outputs.FunctionsDir);
+        }
         var command = new List<string> { target.Executable, boot };
         if (o.Target.Kind == TargetKind.Module) command.Add("-m");
         if (o.Target.Kind == TargetKind.Code) command.Add("-c");
@@ -50,20 +60,31 @@ public static class RunPipeline
         {
             ev.Verbose?.Invoke($"uprobe group {group.Name}: {string.Join(", ", group.Events)}");
             ev.Status?.Invoke("recording (Ctrl-C stops the program and keeps what was recorded)");
-            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector], o.Outputs.PerfDataPath, command, o.MmapPages,
-                new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) },
+            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector], o.Outputs.PerfDataPath, command, o.MmapPages, env,
                 SchedOutputFile: o.EnableSched ? o.Outputs.SchedDataPath : null), ev.Verbose);
         } // probes removed here, before decoding: nothing needs them any more
         if (!File.Exists(o.Outputs.PerfDataPath))
             throw new GilTracerException($"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command");
         ev.Status?.Invoke("decoding");
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
-        var reader = new PerfScriptTextReader();
+        FunctionAttribution? functions = null;
+        if (o.Functions)
+        {
+            functions = FunctionAttribution.Load(o.Outputs.FunctionsDir);
+            if (functions is null) ev.Warning?.Invoke("--functions: the function tracer wrote nothing (the program did not start?)");
+        }
         var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
-        var events = PerfScriptRunner.Read(o.Outputs.PerfDataPath, reader);
-        var schedReader = new PerfScriptTextReader();
-        if (o.EnableSched) events = EventMerger.Merge(events, PerfScriptRunner.Read(o.Outputs.SchedDataPath, schedReader));
-        var report = AnalysisPipeline.Analyze(events, o.Outputs, names, exitCode, o.EnableSched, scope);
+        var data = new PerfDataReader(o.Outputs.PerfDataPath);
+        var events = data.ReadEvents();
+        PerfDataReader? schedData = null;
+        if (o.EnableSched && File.Exists(o.Outputs.SchedDataPath))
+        {
+            schedData = new PerfDataReader(o.Outputs.SchedDataPath);
+            events = EventMerger.Merge(events, schedData.ReadEvents());
+        }
+        var report = AnalysisPipeline.Analyze(events, o.Outputs, names, exitCode, functions, o.EnableSched, scope);
+        report.Warnings.AddRange(data.Warnings);
+        if (schedData is not null) report.Warnings.AddRange(schedData.Warnings.Select(w => $"sched.data: {w}"));
         if (report.Threads.Count == 0)
             report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
         return new RunResult(report, exitCode, target);

@@ -12,18 +12,22 @@ static class ConvertCommand
     static readonly Option<int[]> Pid = new("--pid")
     { Description = "Keep only this process and its descendants (system-wide recordings; repeatable)", AllowMultipleArgumentsPerToken = false };
 
+    static readonly Option<string?> Functions = new("--functions")
+    { Description = "Join a function trace (the functions/ folder that run --functions wrote) for blame and flame graphs", HelpName = "dir" };
+
     public static Command Create()
     {
         var c = new Command("convert", "Analyze an existing recording: the same table, trace, summary and report as run");
         c.Add(Mode);
         c.Add(Input);
+        c.Add(Functions);
         c.Add(Pid);
         OutputArgs.AddTo(c);
         c.SetAction(p => Cli.Guard(p, () =>
         {
             var outputs = OutputArgs.From(p);
             var report = ConvertPipeline.Convert(p.GetValue(Input)!, p.GetValue(Mode), outputs, Cli.Events(p),
-                pids: p.GetValue(Pid));
+                functionsDir: p.GetValue(Functions), pids: p.GetValue(Pid));
             ReportPrinter.Print(p, report, outputs);
             return 0;
         }));

@@ -13,6 +13,8 @@ static class RunCommand
     { Description = "Python interpreter to trace (pyenv shims and venvs are resolved)", DefaultValueFactory = _ => "python3" };
     static readonly Option<int> MmapPages = new("--mmap-pages")
     { Description = "perf ring buffer size in pages per CPU (raise it if events are lost)", DefaultValueFactory = _ => 2048 };
+    static readonly Option<bool> Functions = new("--functions")
+    { Description = "Trace Python function calls too (in-process tracer): blame table (who held the GIL while others waited), flame graphs, functions on the trace. Slows call-heavy code" };
     static readonly Option<bool> State = new("--state")
     { Description = "Also record kernel sched events (system-wide, filtered to the program): running, runnable, sleeping, S(GIL) and disk time per thread" };
     static readonly Argument<string[]> Target = new("script-and-args")
@@ -25,6 +27,7 @@ static class RunCommand
         c.Add(Code);
         c.Add(Python);
         c.Add(MmapPages);
+        c.Add(Functions);
         c.Add(State);
         OutputArgs.AddTo(c);
         c.Add(Target);
@@ -45,7 +48,7 @@ static class RunCommand
             _ => throw new Core.Model.GilTracerException("give either -m or -c, not both", 2),
         };
         var outputs = OutputArgs.From(p);
-        var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages),
+        var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages), p.GetValue(Functions),
             EnableSched: p.GetValue(State)), Cli.Events(p));
         ReportPrinter.Print(p, result.Report, outputs);
         return result.ExitCode;
