@@ -88,7 +88,10 @@ public class StateIntegrationTests
             double runningNs = t.States!.RunningPct / 100 * t.TotalNs;
             Assert.True(Math.Abs(runningNs - cpuNs) < 0.05 * cpuNs + 2_000_000, $"{t.Name}: running {runningNs / 1e6:F2} ms, CPU time {cpuNs / 1e6:F2} ms");
         }
-        Assert.True(Named(r, "napper").States!.SleepingPct > 50);
+        // The napper sleeps 10 × 10 ms in time.sleep: at least that much plain S, whatever the load (after each sleep it
+        // may wait long for the GIL and a CPU, which is S(GIL) and runnable, not S).
+        var napper = Named(r, "napper");
+        Assert.InRange(napper.States!.SleepingPct / 100 * napper.TotalNs, 95e6, 400e6);
     }
 
     [Fact]
@@ -109,7 +112,7 @@ public class StateIntegrationTests
         var r = RunState(Repo.Example("disk_sync.py")).Result.Report;
         var w = Named(r, "fsync-writer");
         Assert.True(w.States!.DiskPct > 1, $"D {w.States.DiskPct:F2} %");
-        Assert.Equal(0, w.States.SleepingGilPct);
+        Assert.True(w.States.SleepingGilPct < w.States.DiskPct / 5); // os.fsync releases the GIL: D is not a GIL wait
     }
 
     [Fact]
