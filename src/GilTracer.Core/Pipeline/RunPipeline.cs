@@ -14,7 +14,7 @@ public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<stri
 
 /// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
 /// <param name="Locate">Expert overrides of where to probe (--take-gil-offset, --drop-gil-offset).</param>
-/// <param name="EnableSched">--state: also record sched events, system-wide, filtered to the program's process tree.</param>
+/// <param name="EnableSched">--state: also record sched events (system-wide, into sched.data), filtered to the program's process tree.</param>
 public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
     bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false);
 
@@ -40,6 +40,7 @@ public static class RunPipeline
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.PerfDataPath);
+        File.Delete(o.Outputs.SchedDataPath);
         var env = new Dictionary<string, string>
         {
             ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),
@@ -57,8 +58,8 @@ public static class RunPipeline
         command.Add(o.Target.Value);
         command.AddRange(o.Target.Arguments);
 
-        int exitCode = ProbedRecording.Record(target.Sites, selector => new RecordRequest([selector, .. o.EnableSched ? PerfRecorder.SchedEvents : []],
-                o.Outputs.PerfDataPath, command, o.MmapPages, env, SystemWide: o.EnableSched),
+        int exitCode = ProbedRecording.Record(target.Sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, command,
+                o.MmapPages, env, SchedOutputFile: o.EnableSched ? o.Outputs.SchedDataPath : null),
             "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
         FunctionAttribution? functions = null;
@@ -69,11 +70,12 @@ public static class RunPipeline
         }
         var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
         var report = ProbedRecording.Decode(o.Outputs, names, exitCode, new AnalysisExtras(functions, o.EnableSched, scope),
-            $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev);
+            $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev,
+            schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);
         return new RunResult(report, exitCode, target);
     }
 
-    /// <summary>The --state recording is system-wide: keep the process tree of the pids the bootstrap reported.</summary>
+    /// <summary>The sched recording is system-wide: keep the process tree of the pids the bootstrap reported.</summary>
     static TaskScope StateScope(OutputOptions outputs, PipelineEvents ev)
     {
         var roots = ThreadNamesReader.ReadProcessIds(outputs.ThreadNamesPath);

@@ -16,7 +16,9 @@ public sealed record RecordRequest(
     /// <summary>-a: record every CPU (sched events of a switch-in or a wakeup happen in other tasks' context).</summary>
     bool SystemWide = false,
     /// <summary>Attach only: runs once perf has acknowledged that its events are live (e.g. to list the threads alive then).</summary>
-    Action? OnEnabled = null);
+    Action? OnEnabled = null,
+    /// <summary>Also record sched events system-wide into this file, from before the program starts until it ends (--state).</summary>
+    string? SchedOutputFile = null);
 
 /// <summary>
 /// How a recording went: perf's exit code; for attach, when the events were enabled and when we stopped perf
@@ -32,8 +34,7 @@ public sealed record RecordOutcome(int ExitCode, long EnabledNs, long StoppedNs)
 /// </summary>
 public static class PerfRecorder
 {
-    /// <summary>Kernel sched tracepoints for thread states (--state). A switch-in is recorded in the context of the task
-    /// switched out and a wakeup in the waker's, so per-task recording misses most of them: these need -a.</summary>
+    /// <summary>Kernel sched tracepoints for thread states (--state), recorded system-wide by <see cref="SchedRecorder"/>.</summary>
     public static readonly IReadOnlyList<string> SchedEvents =
         ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_process_fork", "sched:sched_process_exit"];
 
@@ -47,6 +48,12 @@ public static class PerfRecorder
 
     /// <summary>Runs perf; an attach (AttachPid) starts with events disabled and enables them through the control FIFOs.</summary>
     public static RecordOutcome Run(RecordRequest req, Action<string>? log = null)
+    {
+        using var sched = req.SchedOutputFile is { } schedFile ? SchedRecorder.Start(schedFile, req.MmapPages, log) : null;
+        return RecordTarget(req, log);
+    }
+
+    static RecordOutcome RecordTarget(RecordRequest req, Action<string>? log)
     {
         var perf = SystemChecks.FindPerf();
         var psi = new ProcessStartInfo(perf) { UseShellExecute = false };
