@@ -11,7 +11,9 @@ public enum TargetKind { Script, Module, Code }
 /// <summary>What `giltracer run` traces: a script, -m module or -c code, with its arguments.</summary>
 public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<string> Arguments);
 
-public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048);
+public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
+    /// <summary>Other interpreters the program starts as child processes (probed too; run follows children).</summary>
+    IReadOnlyList<string>? ChildPythons = null);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
 
@@ -29,6 +31,7 @@ public static class RunPipeline
         ev.Status?.Invoke($"locating the GIL in {python}");
         var target = PythonLocator.Locate(python);
         ev.Verbose?.Invoke(ProbedRecording.Describe(target));
+        var sites = ProbedRecording.WithChildPythons(target, o.ChildPythons, ResolvePython, ev);
 
         o.Outputs.CreateDirectories();
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
@@ -40,7 +43,8 @@ public static class RunPipeline
         command.Add(o.Target.Value);
         command.AddRange(o.Target.Arguments);
 
-        int exitCode = ProbedRecording.Record(target.Sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, command, o.MmapPages,
+        using var watcher = new ChildPythonWatcher(sites.Select(s => s.Binary).Distinct());
+        int exitCode = ProbedRecording.Record(sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, command, o.MmapPages,
                 new Dictionary<string, string>
                 {
                     ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),
@@ -48,8 +52,9 @@ public static class RunPipeline
                 }),
             "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
+        watcher.Dispose();
         var report = ProbedRecording.Decode(o.Outputs, names, exitCode, null,
-            $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev);
+            $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev, watcher.Warnings().ToList());
         return new RunResult(report, exitCode, target);
     }
 

@@ -13,6 +13,8 @@ static class RunCommand
     { Description = "Python interpreter to trace (pyenv shims and venvs are resolved)", DefaultValueFactory = _ => "python3" };
     static readonly Option<int> MmapPages = new("--mmap-pages")
     { Description = "perf ring buffer size in pages per CPU (raise it if events are lost)", DefaultValueFactory = _ => 2048 };
+    static readonly Option<string[]> ChildPython = new("--child-python")
+    { Description = "Another Python the program runs in child processes, probed too (repeat for several)", HelpName = "path" };
     static readonly Argument<string[]> Target = new("script-and-args")
     { Description = "The script to run and its arguments (everything after it goes to the script)", Arity = ArgumentArity.ZeroOrMore, CaptureRemainingTokens = true };
 
@@ -23,6 +25,7 @@ static class RunCommand
         c.Add(Code);
         c.Add(Python);
         c.Add(MmapPages);
+        c.Add(ChildPython);
         OutputArgs.AddTo(c);
         c.Add(Target);
         c.SetAction(p => Cli.Guard(p, () => Run(p)));
@@ -42,7 +45,7 @@ static class RunCommand
             _ => throw new Core.Model.GilTracerException("give either -m or -c, not both", 2),
         };
         var outputs = OutputArgs.From(p);
-        var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages)), Cli.Events(p));
+        var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages), p.GetValue(ChildPython)), Cli.Events(p));
         ReportPrinter.Print(p, result.Report, outputs);
         return result.ExitCode;
     }
