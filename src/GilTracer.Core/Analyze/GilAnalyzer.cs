@@ -16,6 +16,8 @@ public sealed class GilAnalyzer
     readonly Dictionary<int, ThreadTrack> _threads = new();
     readonly Dictionary<int, ProcessTrack> _processes = new();
     readonly Dictionary<int, string> _pythonNames = new();
+    /// <summary>Creation times of threads from fork events, for threads whose first GIL event is still to come.</summary>
+    readonly Dictionary<int, long> _forkNs = new();
     readonly List<IIntervalSink> _sinks = new();
     long _firstNs = long.MaxValue, _lastNs = long.MinValue;
     long _events, _duplicates, _lost;
@@ -55,8 +57,14 @@ public sealed class GilAnalyzer
             case EventKind.Exit:
                 if (_threads.TryGetValue(e.Tid, out var x)) x.ExitNs = e.TimestampNs;
                 break;
+            case EventKind.Fork:
+                if (e.Other > 0 && !_threads.ContainsKey(e.Other)) _forkNs[e.Other] = e.TimestampNs;
+                break;
         }
     }
+
+    /// <summary>The thread's GIL state after the events processed so far; null before its first GIL event.</summary>
+    public GilState? StateOf(int tid) => _threads.TryGetValue(tid, out var t) && t.Seen ? t.State : null;
 
     int PidOf(in TraceEvent e)
     {
@@ -97,25 +105,18 @@ public sealed class GilAnalyzer
                 EventKind.DropGil => GilState.Hold,
                 _ => GilState.Release,
             };
+            // A recorded fork (sched events, --state) is the exact start of the thread's life; a thread that
+            // existed when an attach began lived since the recording's start (clipped there).
             bool existed = _window is not null && _window.AliveAtStart.Contains(e.Tid);
-            if (before == GilState.NoGil)
-            {
-                // A thread that existed when an attach began lived (without the GIL) since the start.
-                long start = existed ? Math.Min(_window!.StartNs, _firstNs) : ts;
-                t.StartNs = start;
-                t.StateSinceNs = start;
-                if (start < p.StartNs) p.StartNs = start;
-            }
-            else
-            {
-                long start = _window is not null ? Math.Min(_window.StartNs, _firstNs) : Math.Min(_firstNs, p.StartNs);
-                if (start < p.StartNs) p.StartNs = start;
-                t.StartNs = start;
-                t.StateSinceNs = start;
-                t.WaitStartNs = start;
-                t.State = before;
-                if (before == GilState.Hold) TakeHold(p, t, start);
-            }
+            long start = _forkNs.Remove(e.Tid, out long forkNs) && forkNs <= ts ? forkNs
+                : before == GilState.NoGil ? (existed ? Math.Min(_window!.StartNs, _firstNs) : ts)
+                : _window is not null ? Math.Min(_window.StartNs, _firstNs) : Math.Min(_firstNs, p.StartNs);
+            if (_window is not null && start < p.StartNs) p.StartNs = start;
+            t.StartNs = start;
+            t.StateSinceNs = start;
+            t.WaitStartNs = start;
+            t.State = before;
+            if (before == GilState.Hold) TakeHold(p, t, start);
         }
 
         switch (e.Kind)
@@ -188,6 +189,7 @@ public sealed class GilAnalyzer
         if (d <= 0) return;
         if (t.State == GilState.Hold) { t.HoldNs += d; Process(t.Pid).HeldNs += d; }
         else if (t.State == GilState.Wait) t.WaitNs += d;
+        else if (t.State == GilState.Release) t.ReleaseNs += d;
         var iv = new GilInterval(t.Pid, t.Tid, t.StateSinceNs, ts, t.State);
         foreach (var s in _sinks) s.OnGilInterval(iv);
     }
@@ -228,7 +230,7 @@ public sealed class GilAnalyzer
             double has = Pct(t.HoldNs, total), wait = Pct(t.WaitNs, total);
             string name = _pythonNames.TryGetValue(t.Tid, out var n) ? n : t.Comm ?? "";
             report.Threads.Add(new ThreadSummary(t.Pid, t.Tid, name, t.Tid == t.Pid, t.StartNs, t.LastNs,
-                noGil, t.HoldNs, t.WaitNs, total <= 0 ? 0 : 100.0 - has - wait, has, wait, t.Acquisitions));
+                noGil, t.HoldNs, t.WaitNs, total <= 0 ? 0 : 100.0 - has - wait, has, wait, t.Acquisitions) { ReleaseNs = t.ReleaseNs });
         }
         if (_duplicates > 0) report.Warnings.Add($"dropped {_duplicates} duplicated probe events (same event, same timestamp)");
         if (_lost > 0) report.Warnings.Add($"perf lost {_lost} events: numbers around the gaps are uncertain; raise --mmap-pages");

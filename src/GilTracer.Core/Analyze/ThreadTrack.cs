@@ -17,7 +17,7 @@ sealed class ThreadTrack(int pid, int tid)
     public GilState State = GilState.NoGil;
     public long StateSinceNs;
     public long WaitStartNs;
-    public long HoldNs, WaitNs, Acquisitions;
+    public long HoldNs, WaitNs, ReleaseNs, Acquisitions;
     public EventKind LastKind;
     public long LastKindNs = -1;
 }

@@ -9,7 +9,10 @@ public static class PerfScriptRunner
 {
     public static readonly string[] Fields = ["--ns", "--show-lost-events", "-F", "comm,pid,tid,cpu,time,event,trace"];
 
-    public static IEnumerable<TraceEvent> Read(string perfData, PerfScriptTextReader reader)
+    /// <summary>With call stacks (recordings made with -g / --call-graph): the frames tell a sleep inside take_gil.</summary>
+    public static readonly string[] FieldsWithStacks = ["--ns", "--show-lost-events", "--no-inline", "-F", "comm,pid,tid,cpu,time,event,trace,ip,sym"];
+
+    public static IEnumerable<TraceEvent> Read(string perfData, PerfScriptTextReader reader, bool withStacks = false)
     {
         var psi = new ProcessStartInfo(SystemChecks.FindPerf())
         {
@@ -18,7 +21,7 @@ public static class PerfScriptRunner
         psi.ArgumentList.Add("script");
         psi.ArgumentList.Add("-i");
         psi.ArgumentList.Add(perfData);
-        foreach (var f in Fields) psi.ArgumentList.Add(f);
+        foreach (var f in withStacks ? FieldsWithStacks : Fields) psi.ArgumentList.Add(f);
         using var proc = Process.Start(psi)!;
         var stderr = proc.StandardError.ReadToEndAsync();
         foreach (var e in reader.Read(proc.StandardOutput.BaseStream)) yield return e;

@@ -22,4 +22,23 @@ public static class ThreadNamesReader
         }
         return names;
     }
+
+    /// <summary>The pids that reported threads: the traced program's processes (roots of its process tree).</summary>
+    public static HashSet<int> ReadProcessIds(string path)
+    {
+        var pids = new HashSet<int>();
+        if (!File.Exists(path)) return pids;
+        foreach (var line in File.ReadLines(path))
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                var a = doc.RootElement;
+                if (a.ValueKind == JsonValueKind.Array && a.GetArrayLength() >= 3 && a[0].TryGetInt32(out int pid) && pid > 0)
+                    pids.Add(pid);
+            }
+            catch (JsonException) { }
+        }
+        return pids;
+    }
 }

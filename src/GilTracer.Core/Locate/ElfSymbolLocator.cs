@@ -1,6 +1,4 @@
-using ELFSharp.ELF;
 using ELFSharp.ELF.Sections;
-using ELFSharp.ELF.Segments;
 
 namespace GilTracer.Core.Locate;
 
@@ -10,33 +8,28 @@ public sealed record ElfFunction(string Name, ulong Address, ulong FileOffset, u
 /// <summary>Reads function symbols of an ELF file (.symtab and .dynsym) and converts addresses to file offsets.</summary>
 public static class ElfSymbolLocator
 {
-    /// <summary>All function symbols whose name is <paramref name="name"/> or a compiler clone of it (name.constprop.0, name.isra.0, …).</summary>
-    public static List<ElfFunction> FindFunctionAndClones(string path, string name)
+    /// <summary>
+    /// Every function symbol of <paramref name="symbols"/> named <paramref name="name"/> or a compiler clone of it
+    /// (name.constprop.0, name.isra.0, name.lto_priv.0 …), but not split-off .cold parts, which are jumped into
+    /// from the middle of the function and are no entry. Offsets are computed in <paramref name="code"/>, the
+    /// binary that is probed (a separate debug file has the same addresses but no code).
+    /// </summary>
+    public static List<ElfFunction> FindFunctionAndClones(ElfImage symbols, ElfImage code, string name)
     {
-        using var elf = ELFReader.Load<ulong>(path);
         var found = new List<ElfFunction>();
-        foreach (var table in elf.Sections.OfType<ISymbolTable>())
+        foreach (var s in symbols.Symbols)
         {
-            foreach (var entry in table.Entries.OfType<SymbolEntry<ulong>>())
-            {
-                if (entry.Type != SymbolType.Function || entry.Value == 0) continue;
-                if (entry.Name != name && !entry.Name.StartsWith(name + ".", StringComparison.Ordinal)) continue;
-                if (found.Any(f => f.Address == entry.Value)) continue;
-                found.Add(new ElfFunction(entry.Name, entry.Value, ToFileOffset(elf, entry.Value), entry.Size));
-            }
+            if (s.Type != SymbolType.Function || s.Value == 0) continue;
+            if (s.Name != name && !s.Name.StartsWith(name + ".", StringComparison.Ordinal)) continue;
+            if (s.Name.Contains(".cold", StringComparison.Ordinal) || found.Any(f => f.Address == s.Value)) continue;
+            found.Add(new ElfFunction(s.Name, s.Value, code.FileOffset(s.Value), s.Size));
         }
         return found;
     }
 
-    /// <summary>uprobes take file offsets: vaddr minus the containing PT_LOAD's vaddr plus its file offset.</summary>
-    public static ulong ToFileOffset(IELF elf, ulong vaddr)
+    public static List<ElfFunction> FindFunctionAndClones(string path, string name)
     {
-        foreach (var seg in elf.Segments.OfType<Segment<ulong>>())
-        {
-            if (seg.Type != SegmentType.Load) continue;
-            if (vaddr >= seg.Address && vaddr < seg.Address + seg.Size)
-                return vaddr - seg.Address + (ulong)seg.Offset;
-        }
-        throw new InvalidDataException($"address 0x{vaddr:x} is in no loadable segment");
+        var elf = ElfImage.Load(path);
+        return FindFunctionAndClones(elf, elf, name);
     }
 }

@@ -12,7 +12,7 @@ namespace GilTracer.Core.Locate;
 /// </summary>
 public static class ProcessLocator
 {
-    public static PythonTarget Locate(int pid)
+    public static PythonTarget Locate(int pid, LocateOptions? options = null)
     {
         var proc = $"/proc/{pid}";
         if (pid <= 0 || !Directory.Exists(proc)) throw new GilTracerException($"no process with pid {pid}");
@@ -42,15 +42,14 @@ public static class ProcessLocator
         var binary = root is null or "/" ? inProcess : $"{proc}/root{inProcess}";
         if (!File.Exists(binary)) throw new GilTracerException($"cannot open {binary}, the Python binary of process {pid} ({comm})");
 
-        var sites = PythonLocator.SitesFromSymbols(binary);
-        if (sites.Count == 0)
-        {
-            if (lib is null && !ExportsPythonApi(binary))
-                throw new GilTracerException($"process {pid} ({comm}) is not running CPython: no libpython mapped and no Python API in {inProcess}");
-            throw new GilTracerException($"no take_gil/drop_gil symbols in {inProcess} (stripped binary) of process {pid} ({comm}); use a Python with symbols such as pyenv's, or install its debug symbols");
-        }
+        if (lib is null && !ExportsPythonApi(binary))
+            throw new GilTracerException($"process {pid} ({comm}) is not running CPython: no libpython mapped and no Python API in {inProcess}");
         var shown = version is { } vv ? $"{vv.Major}.{vv.Minor}" : "3";
-        return new PythonTarget(exe, shown, binary, "symbols", sites);
+        // Symbols, a debug file, or the stripped-binary heuristic, as for `run`.
+        var target = PythonLocator.LocateIn(new InterpreterFacts(exe, shown, false, files), binary, lib is not null, options ?? new LocateOptions());
+        if (target.Sites.Count == 0)
+            throw new GilTracerException($"found no take_gil/drop_gil code in {inProcess} of process {pid} ({comm}); see `giltracer doctor`");
+        return target;
     }
 
     /// <summary>The files of /proc/PID/maps, in order of first appearance ("(deleted)" suffix kept).</summary>

@@ -30,4 +30,15 @@ public sealed record PythonTarget(
     string GilBinary,
     /// <summary>How the sites were found: "symbols", "debuginfo", "heuristic", "override".</summary>
     string Method,
-    IReadOnlyList<ProbeSite> Sites);
+    IReadOnlyList<ProbeSite> Sites)
+{
+    /// <summary>True when the GIL code is in a shared libpython (--enable-shared), false when in the executable.</summary>
+    public bool SharedLibrary { get; init; }
+    /// <summary>True when GilBinary has no .symtab (its local functions such as take_gil have no names).</summary>
+    public bool Stripped { get; init; }
+    /// <summary>How the sites were found, in a line or two (debug file used, heuristic anchor, inlined releases).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
+
+/// <summary>Expert overrides: file offsets (in GilBinary) of take_gil and drop_gil, skipping every lookup.</summary>
+public sealed record LocateOptions(ulong? TakeGilOffset = null, ulong? DropGilOffset = null, IReadOnlyList<string>? DebugDirectories = null);

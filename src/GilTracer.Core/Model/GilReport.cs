@@ -13,6 +13,8 @@ public sealed record ThreadSummary(
     ThreadStates? States = null)
 {
     public long TotalNs => EndNs - StartNs;
+    /// <summary>Part of NoGilNs spent inside drop_gil (with forced switching the dropper waits there for the next holder).</summary>
+    public long ReleaseNs { get; init; }
 }
 
 /// <summary>One GIL (one per process; 3.12+ subinterpreters with their own GIL are not told apart yet).</summary>
@@ -21,7 +23,23 @@ public sealed record GilSummary(
     long WaitP50Ns, long WaitP90Ns, long WaitP99Ns, long WaitMaxNs, long LongestHoldNs,
     long OverlapViolations, long StartNs, long EndNs);
 
-public sealed record BlameRow(string Function, long CausedWaitNs, double PctOfAllWait, IReadOnlyList<int> VictimTids);
+/// <summary>
+/// One function of the blame ranking: while it ran on the thread holding the GIL, other threads waited CausedWaitNs
+/// in all (summed over the waiters). Function is "name (file.py:line)", "module.func" for C callables, "&lt;gc gen N&gt;"
+/// for collections, or a &lt;…&gt; marker for wait with no traced holder. InclusiveWaitNs also counts the wait while it
+/// was anywhere on the holder's stack.
+/// </summary>
+public sealed record BlameRow(string Function, long CausedWaitNs, double PctOfAllWait, IReadOnlyList<int> VictimTids,
+    string? Name = null, string? File = null, int Line = 0, IReadOnlyList<string>? VictimNames = null,
+    IReadOnlyList<int>? HolderTids = null, long InclusiveWaitNs = 0);
+
+/// <summary>Who blocks whom: Waiter waited WaitNs in all while Holder held the GIL.</summary>
+public sealed record BlockEdge(int Pid, int HolderTid, string HolderName, int WaiterTid, string WaiterName, long WaitNs);
+
+/// <summary>What --functions added: the tracer's mode and its cost.</summary>
+public sealed record FunctionTracingSummary(string Mode, string PythonVersion, long Records, long Functions,
+    double EstNsPerEvent, long EstOverheadNs, bool Truncated, long HandoffWaitNs,
+    int RowsBelowFloor = 0, long WaitBelowFloorNs = 0, long FloorNs = 0);
 
 /// <summary>Everything the analysis found: what the table, summary.json and the report show.</summary>
 public sealed class GilReport
@@ -38,4 +56,6 @@ public sealed class GilReport
     public List<GilSummary> Gils { get; } = new();
     public List<ThreadSummary> Threads { get; } = new();
     public List<BlameRow> Blame { get; } = new();
+    public List<BlockEdge> BlockMatrix { get; } = new();
+    public FunctionTracingSummary? FunctionTracing { get; set; }
 }

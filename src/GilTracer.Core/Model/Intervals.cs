@@ -42,4 +42,6 @@ public interface IIntervalSink
     void OnSchedInterval(in SchedInterval interval) { }
     /// <summary>How many threads of a process wait for its GIL changed (called in time order).</summary>
     void OnWaitersChanged(int pid, long timestampNs, int waiting) { }
+    /// <summary>How many threads of a process are runnable (preempted or woken, waiting for a CPU) changed (--state; time order).</summary>
+    void OnRunnableChanged(int pid, long timestampNs, int runnable) { }
 }

@@ -1,3 +1,4 @@
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Model;
 
@@ -8,32 +9,81 @@ public enum ConvertMode { Gil, Sched, Auto }
 /// <summary>`giltracer convert`: the same outputs as `run`, from an existing recording (perf script text, stdin or perf.data).</summary>
 public static class ConvertPipeline
 {
+    /// <param name="pids">Keep only these processes and their descendants (system-wide recordings).</param>
     public static GilReport Convert(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev = null,
-        IReadOnlyDictionary<int, string>? pythonNames = null)
+        IReadOnlyDictionary<int, string>? pythonNames = null, IReadOnlyCollection<int>? pids = null, string? functionsDir = null)
     {
         var reader = new PerfScriptTextReader();
+        FunctionAttribution? fn = null;
+        if (functionsDir is not null)
+            fn = FunctionAttribution.Load(functionsDir) ?? throw new GilTracerException($"no function trace in {functionsDir} (expected {FunctionTraceReader.RecordsFile})");
+        bool sched = mode != ConvertMode.Gil;
+        var scope = pids is { Count: > 0 } ? TaskScope.Tree(pids) : null;
+        bool systemWide = false;
         GilReport report;
         if (input == "-")
-            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames);
+            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames, null, fn, sched, scope);
         else
         {
             if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
             if (IsPerfData(input))
             {
-                ev?.Status?.Invoke($"reading {input} with perf script");
-                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader), outputs, pythonNames);
+                var info = PerfRecordingInfo.Read(input);
+                systemWide = info.SystemWide;
+                // `giltracer run` leaves the bootstrap's thread list beside perf.data: Python thread names, and the
+                // traced processes, which pick our program out of a system-wide (--state) recording.
+                var threads = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(input))!, Path.GetFileName(outputs.ThreadNamesPath));
+                if (File.Exists(threads))
+                {
+                    pythonNames ??= ThreadNamesReader.Read(threads);
+                    if (scope is null && systemWide && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
+                        scope = TaskScope.Tree(roots);
+                }
+                if (!info.HasCallchains)
+                    return ConvertPerfData(input, mode, outputs, ev, pythonNames, fn, sched, scope, systemWide);
+                // Stacks tell sleeps inside take_gil apart (recordings without GIL probes): perf script symbolizes them.
+                ev?.Status?.Invoke($"reading {input} with perf script (it has call stacks)");
+                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader, info.HasCallchains), outputs, pythonNames, null, fn, sched, scope);
             }
             else
             {
                 using var f = File.OpenRead(input);
-                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames);
+                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, fn, sched, scope);
             }
         }
         Check(reader, input, mode);
+        if (scope is null && (systemWide || report.Threads.Any(t => LooksLikeKernelThread(t.Name))))
+            report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
         if (reader.Truncated) report.Warnings.Add("the input ends in the middle of a line: the recording looks truncated");
         if (reader.MalformedLines > 0) report.Warnings.Add($"{reader.MalformedLines} lines were not understood and skipped");
         return report;
     }
+
+    /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster.</summary>
+    static GilReport ConvertPerfData(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev,
+        IReadOnlyDictionary<int, string>? pythonNames, FunctionAttribution? functions, bool sched, TaskScope? scope, bool systemWide)
+    {
+        ev?.Status?.Invoke($"reading {input}");
+        var data = new PerfDataReader(input);
+        if (mode == ConvertMode.Gil && !data.HasGilEvents)
+            throw new GilTracerException($"{input} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
+        if (mode == ConvertMode.Sched && !data.HasSchedEvents)
+            throw new GilTracerException($"{input} has no sched events (sched_switch, sched_wakeup): record with `giltracer run --state`");
+        if (mode == ConvertMode.Auto && !data.HasGilEvents && !data.HasSchedEvents)
+            throw new GilTracerException($"{input} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
+        var report = AnalysisPipeline.Analyze(data.ReadEvents(), outputs, pythonNames, null, functions, sched, scope);
+        if (report.EventCount == 0)
+            throw new GilTracerException($"{input} holds no events: the recording is empty");
+        if (scope is null && systemWide)
+            report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
+        report.Warnings.AddRange(data.Warnings);
+        return report;
+    }
+
+    /// <summary>Kernel threads are never the context of a per-task recording's events; in a system-wide one they are.</summary>
+    static bool LooksLikeKernelThread(string comm) =>
+        comm.StartsWith("kworker/", StringComparison.Ordinal) || comm.StartsWith("ksoftirqd/", StringComparison.Ordinal) ||
+        comm.StartsWith("migration/", StringComparison.Ordinal) || comm.StartsWith("rcu_", StringComparison.Ordinal);
 
     /// <summary>perf.data files start with the magic "PERFILE2".</summary>
     public static bool IsPerfData(string path)
@@ -52,5 +102,9 @@ public static class ConvertPipeline
             throw new GilTracerException($"{name} holds no events: the recording is empty");
         if (mode == ConvertMode.Gil && !reader.SawGilEvents)
             throw new GilTracerException($"{name} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
+        if (mode == ConvertMode.Sched && !reader.SawSchedEvents)
+            throw new GilTracerException($"{name} has no sched events (sched_switch, sched_wakeup): record with `giltracer run --state`, or perf record -a -e sched:sched_switch -e sched:sched_wakeup -e sched:sched_wakeup_new -e sched:sched_process_fork -e sched:sched_process_exit");
+        if (mode == ConvertMode.Auto && !reader.SawGilEvents && !reader.SawSchedEvents)
+            throw new GilTracerException($"{name} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
     }
 }

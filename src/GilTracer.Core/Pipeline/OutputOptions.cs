@@ -12,6 +12,8 @@ public sealed record OutputOptions(
     public string HtmlPath => Path.Combine(OutputDir, "report.html");
     public string PerfDataPath => Path.Combine(OutputDir, "perf.data");
     public string ThreadNamesPath => Path.Combine(OutputDir, "threads.jsonl");
+    /// <summary>Where the function tracer (--functions) writes functions.bin and functions.names.jsonl.</summary>
+    public string FunctionsDir => Path.Combine(OutputDir, "functions");
 
     public void CreateDirectories()
     {

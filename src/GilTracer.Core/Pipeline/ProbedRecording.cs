@@ -1,3 +1,4 @@
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
@@ -37,15 +38,17 @@ public static class ProbedRecording
         return PerfRecorder.Run(request(group.Selector), ev.Verbose);
     } // probes removed here, before decoding: nothing needs them any more
 
-    /// <summary>Decodes OUTPUT/perf.data and writes the outputs; names are Python thread names by tid.</summary>
+    /// <summary>Decodes OUTPUT/perf.data (native reader) and writes the outputs; names are Python thread names by tid.</summary>
     public static GilReport Decode(OutputOptions outputs, IReadOnlyDictionary<int, string> names, int? exitCode,
-        RecordingWindow? window, string nothingRecorded, PipelineEvents ev, IEnumerable<string>? notes = null)
+        string nothingRecorded, PipelineEvents ev, FunctionAttribution? functions = null, bool sched = false,
+        TaskScope? scope = null, RecordingWindow? window = null, IEnumerable<string>? notes = null)
     {
         if (!File.Exists(outputs.PerfDataPath)) throw new GilTracerException(nothingRecorded);
         ev.Status?.Invoke("decoding");
-        var reader = new PerfScriptTextReader();
-        var report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(outputs.PerfDataPath, reader), outputs, names, exitCode, window);
+        var data = new PerfDataReader(outputs.PerfDataPath);
+        var report = AnalysisPipeline.Analyze(data.ReadEvents(), outputs, names, exitCode, functions, sched, scope, window);
         int before = report.Warnings.Count;
+        report.Warnings.AddRange(data.Warnings);
         if (report.Threads.Count == 0)
             report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
         if (notes is not null) report.Warnings.AddRange(notes);

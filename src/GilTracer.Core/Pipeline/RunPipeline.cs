@@ -1,3 +1,4 @@
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
@@ -11,9 +12,12 @@ public enum TargetKind { Script, Module, Code }
 /// <summary>What `giltracer run` traces: a script, -m module or -c code, with its arguments.</summary>
 public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<string> Arguments);
 
+/// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
+/// <param name="Locate">Expert overrides of where to probe (--take-gil-offset, --drop-gil-offset).</param>
+/// <param name="EnableSched">--state: also record sched events, system-wide, filtered to the program's process tree.</param>
+/// <param name="ChildPythons">Other interpreters the program starts as child processes (probed too; run follows children).</param>
 public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
-    /// <summary>Other interpreters the program starts as child processes (probed too; run follows children).</summary>
-    IReadOnlyList<string>? ChildPythons = null);
+    bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false, IReadOnlyList<string>? ChildPythons = null);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
 
@@ -29,14 +33,26 @@ public static class RunPipeline
         SystemChecks.RequireRoot();
         var python = ResolvePython(o.Python);
         ev.Status?.Invoke($"locating the GIL in {python}");
-        var target = PythonLocator.Locate(python);
+        var target = PythonLocator.Locate(python, o.Locate ?? new LocateOptions());
         ev.Verbose?.Invoke(ProbedRecording.Describe(target));
+        foreach (var note in target.Notes) ev.Verbose?.Invoke(note);
         var sites = ProbedRecording.WithChildPythons(target, o.ChildPythons, ResolvePython, ev);
 
         o.Outputs.CreateDirectories();
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.PerfDataPath);
+        var env = new Dictionary<string, string>
+        {
+            ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),
+            ["PYTHONPATH"] = BootstrapFiles.PythonPath(boot), // site/sitecustomize.py names threads in every child Python
+        };
+        if (o.Functions)
+        {
+            if (Directory.Exists(o.Outputs.FunctionsDir)) Directory.Delete(o.Outputs.FunctionsDir, true);
+            env["GILTRACER_EXTRA_BOOT"] = Path.Combine(Path.GetDirectoryName(boot)!, "giltracer_functions.py");
+            env["GILTRACER_FUNCTIONS"] = Path.GetFullPath(o.Outputs.FunctionsDir);
+        }
         var command = new List<string> { target.Executable, boot };
         if (o.Target.Kind == TargetKind.Module) command.Add("-m");
         if (o.Target.Kind == TargetKind.Code) command.Add("-c");
@@ -44,18 +60,31 @@ public static class RunPipeline
         command.AddRange(o.Target.Arguments);
 
         using var watcher = new ChildPythonWatcher(sites.Select(s => s.Binary).Distinct());
-        int exitCode = ProbedRecording.Record(sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, command, o.MmapPages,
-                new Dictionary<string, string>
-                {
-                    ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),
-                    ["PYTHONPATH"] = BootstrapFiles.PythonPath(boot),
-                }),
+        int exitCode = ProbedRecording.Record(sites, selector => new RecordRequest([selector, .. o.EnableSched ? PerfRecorder.SchedEvents : []],
+                o.Outputs.PerfDataPath, command, o.MmapPages, env, SystemWide: o.EnableSched),
             "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
-        var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
         watcher.Dispose();
-        var report = ProbedRecording.Decode(o.Outputs, names, exitCode, null,
-            $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev, watcher.Warnings().ToList());
+        var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
+        FunctionAttribution? functions = null;
+        if (o.Functions)
+        {
+            functions = FunctionAttribution.Load(o.Outputs.FunctionsDir);
+            if (functions is null) ev.Warning?.Invoke("--functions: the function tracer wrote nothing (the program did not start?)");
+        }
+        var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
+        var report = ProbedRecording.Decode(o.Outputs, names, exitCode,
+            $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev,
+            functions, o.EnableSched, scope, notes: watcher.Warnings().ToList());
         return new RunResult(report, exitCode, target);
+    }
+
+    /// <summary>The --state recording is system-wide: keep the process tree of the pids the bootstrap reported.</summary>
+    static TaskScope StateScope(OutputOptions outputs, PipelineEvents ev)
+    {
+        var roots = ThreadNamesReader.ReadProcessIds(outputs.ThreadNamesPath);
+        if (roots.Count == 0)
+            ev.Warning?.Invoke("the program reported no threads (did it start?): no thread states; other processes are left out");
+        return TaskScope.Tree(roots);
     }
 
     /// <summary>pyenv shims and bare names resolve through PATH; the interpreter itself then reports its real path.</summary>

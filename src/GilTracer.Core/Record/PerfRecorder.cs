@@ -13,6 +13,7 @@ public sealed record RecordRequest(
     IReadOnlyDictionary<string, string>? Environment = null,
     int? AttachPid = null,
     double? DurationSeconds = null,
+    bool SystemWide = false,
     /// <summary>Attach only: runs once perf has acknowledged that its events are live (e.g. to list the threads alive then).</summary>
     Action? OnEnabled = null);
 
@@ -30,6 +31,11 @@ public sealed record RecordOutcome(int ExitCode, long EnabledNs, long StoppedNs)
 /// </summary>
 public static class PerfRecorder
 {
+    /// <summary>Kernel sched tracepoints for thread states (--state). A switch-in is recorded in the context of the task
+    /// switched out and a wakeup in the waker's, so per-task recording misses most of them: these need -a.</summary>
+    public static readonly IReadOnlyList<string> SchedEvents =
+        ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_process_fork", "sched:sched_process_exit"];
+
     [DllImport("libc", EntryPoint = "kill")]
     static extern int Kill(int pid, int sig);
 
@@ -49,14 +55,18 @@ public static class PerfRecorder
         psi.ArgumentList.Add("CLOCK_MONOTONIC");
         psi.ArgumentList.Add("-m");
         psi.ArgumentList.Add(req.MmapPages.ToString());
+        if (req.SystemWide) psi.ArgumentList.Add("-a");
         foreach (var e in req.Events) { psi.ArgumentList.Add("-e"); psi.ArgumentList.Add(e); }
         psi.ArgumentList.Add("-o");
         psi.ArgumentList.Add(req.OutputFile);
         using var control = req.AttachPid is null ? null : new PerfControl();
         if (req.AttachPid is { } pid)
         {
-            psi.ArgumentList.Add("-p");
-            psi.ArgumentList.Add(pid.ToString());
+            if (!req.SystemWide) // system-wide (attach --state) records everything; the analysis keeps the process
+            {
+                psi.ArgumentList.Add("-p");
+                psi.ArgumentList.Add(pid.ToString());
+            }
             foreach (var a in control!.PerfArguments) psi.ArgumentList.Add(a);
         }
         if (req.Command.Count > 0)
@@ -102,15 +112,18 @@ public static class PerfRecorder
             enabledNs = PerfControl.MonotonicNs();
             req.OnEnabled?.Invoke();
         }
-        if (req.DurationSeconds is { } seconds)
+        var deadline = req.DurationSeconds is { } seconds ? DateTime.UtcNow + TimeSpan.FromSeconds(seconds) : DateTime.MaxValue;
+        // perf -p ends by itself when the process exits; a system-wide attach has to be told.
+        bool watchTarget = req.SystemWide && req.AttachPid is not null;
+        while (!proc.WaitForExit(watchTarget ? 100 : 1000))
         {
-            if (!proc.WaitForExit(TimeSpan.FromSeconds(seconds)))
+            if (DateTime.UtcNow >= deadline || watchTarget && !Directory.Exists($"/proc/{req.AttachPid}"))
             {
                 Stop();
                 proc.WaitForExit();
+                break;
             }
         }
-        else proc.WaitForExit();
         return new RecordOutcome(proc.ExitCode, enabledNs, stoppedNs);
     }
 }

@@ -54,6 +54,7 @@ public static class SummaryJsonRenderer
             JsonNumbers.WritePct(w, "gil_wait_pct", t.GilWaitPct);
             w.WriteNumber("hold_ns", t.HoldNs);
             w.WriteNumber("wait_ns", t.WaitNs);
+            w.WriteNumber("release_ns", t.ReleaseNs);
             w.WriteNumber("acquisitions", t.Acquisitions);
             if (t.States is { } s)
             {
@@ -79,9 +80,49 @@ public static class SummaryJsonRenderer
             w.WriteStartArray("victim_tids");
             foreach (var v in b.VictimTids) w.WriteNumberValue(v);
             w.WriteEndArray();
+            if (b.Name is not null) w.WriteString("name", b.Name);
+            if (b.File is not null) w.WriteString("file", b.File);
+            w.WriteNumber("line", b.Line);
+            w.WriteNumber("inclusive_wait_ns", b.InclusiveWaitNs);
+            w.WriteStartArray("victim_names");
+            foreach (var v in b.VictimNames ?? []) w.WriteStringValue(v);
+            w.WriteEndArray();
+            w.WriteStartArray("holder_tids");
+            foreach (var v in b.HolderTids ?? []) w.WriteNumberValue(v);
+            w.WriteEndArray();
             w.WriteEndObject();
         }
         w.WriteEndArray();
+
+        w.WriteStartArray("who_blocks_whom");
+        foreach (var e in r.BlockMatrix)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("pid", e.Pid);
+            w.WriteNumber("holder_tid", e.HolderTid);
+            w.WriteString("holder", e.HolderName);
+            w.WriteNumber("waiter_tid", e.WaiterTid);
+            w.WriteString("waiter", e.WaiterName);
+            w.WriteNumber("wait_ns", e.WaitNs);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        if (r.FunctionTracing is { } f)
+        {
+            w.WriteStartObject("function_tracing");
+            w.WriteString("mode", f.Mode);
+            w.WriteString("python", f.PythonVersion);
+            w.WriteNumber("records", f.Records);
+            w.WriteNumber("functions", f.Functions);
+            w.WriteNumber("est_ns_per_event", Math.Round(f.EstNsPerEvent, 1));
+            w.WriteNumber("est_overhead_ns", f.EstOverheadNs);
+            w.WriteBoolean("truncated", f.Truncated);
+            w.WriteNumber("handoff_wait_ns", f.HandoffWaitNs);
+            w.WriteNumber("blame_floor_ns", f.FloorNs);
+            w.WriteNumber("functions_below_floor", f.RowsBelowFloor);
+            w.WriteNumber("wait_below_floor_ns", f.WaitBelowFloorNs);
+            w.WriteEndObject();
+        }
         w.WriteEndObject();
     }
 

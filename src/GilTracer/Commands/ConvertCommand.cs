@@ -9,17 +9,25 @@ static class ConvertCommand
 {
     static readonly Argument<ConvertMode> Mode = new("mode") { Description = "gil: take_gil/drop_gil probes; sched: kernel thread states; auto: whatever the input holds" };
     static readonly Argument<string> Input = new("input") { Description = "`perf script --ns` text, - for standard input, or a perf.data file" };
+    static readonly Option<int[]> Pid = new("--pid")
+    { Description = "Keep only this process and its descendants (system-wide recordings; repeatable)", AllowMultipleArgumentsPerToken = false };
+
+    static readonly Option<string?> Functions = new("--functions")
+    { Description = "Join a function trace (the functions/ folder that run --functions wrote) for blame and flame graphs", HelpName = "dir" };
 
     public static Command Create()
     {
         var c = new Command("convert", "Analyze an existing recording: the same table, trace, summary and report as run");
         c.Add(Mode);
         c.Add(Input);
+        c.Add(Functions);
+        c.Add(Pid);
         OutputArgs.AddTo(c);
         c.SetAction(p => Cli.Guard(p, () =>
         {
             var outputs = OutputArgs.From(p);
-            var report = ConvertPipeline.Convert(p.GetValue(Input)!, p.GetValue(Mode), outputs, Cli.Events(p));
+            var report = ConvertPipeline.Convert(p.GetValue(Input)!, p.GetValue(Mode), outputs, Cli.Events(p),
+                functionsDir: p.GetValue(Functions), pids: p.GetValue(Pid));
             ReportPrinter.Print(p, report, outputs);
             return 0;
         }));

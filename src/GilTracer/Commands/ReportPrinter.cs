@@ -13,10 +13,12 @@ static class ReportPrinter
     {
         if (p.GetValue(Cli.Quiet)) return;
         if (report.Threads.Count > 0) ReportTable.Write(Cli.Out, report);
+        BlameTable.Write(Cli.Out, report);
         foreach (var w in report.Warnings) Cli.Warn(w);
         var files = new List<string> { outputs.ChromeTracePath, outputs.SummaryPath };
         if (File.Exists(outputs.PerfDataPath)) files.Insert(0, outputs.PerfDataPath);
         if (outputs.Html && File.Exists(outputs.HtmlPath)) files.Add(outputs.HtmlPath);
+        if (report.FunctionTracing is not null) files.Add(Path.Combine(outputs.OutputDir, "flame-*.folded|svg"));
         Cli.Err.MarkupLine($"[grey]wrote {Markup.Escape(string.Join(", ", files))}[/]");
     }
 }

@@ -1,0 +1,231 @@
+using GilTracer.Core.Model;
+
+namespace GilTracer.Core.Analyze;
+
+/// <summary>
+/// Kernel thread states (--state, design.md §6) from sched events, streamed like the GIL state machine:
+/// running from switch-in to switch-out; after a switch-out, runnable for prev_state R/R+ (preempted), sleeping for
+/// S, disk for D; a sleeping thread that is woken is runnable until it is switched in. A sleep while the GIL
+/// analyzer has the thread inside take_gil is S(GIL); for recordings with call stacks but no GIL probes, a sleep
+/// whose switch-out has take_gil on its stack is S(GIL) (the seed's `perf2trace sched`). Events must be time-ordered
+/// and already admitted by the <see cref="TaskScope"/>; feed the GIL analyzer the same event first.
+/// A thread's life runs from its fork (or wakeup_new) to its exit; without them it is clipped to the recording,
+/// and what a thread did before its first event is inferred from that event (switched out: it was running, and so on).
+/// </summary>
+public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
+{
+    readonly Dictionary<int, SchedTrack> _threads = new();
+    readonly Dictionary<int, int> _runnable = new();
+    readonly Dictionary<int, int> _countedRunnable = new(); // tid → the pid it is counted under
+    readonly List<IIntervalSink> _sinks = new();
+    long _firstNs = long.MaxValue, _lastNs = long.MinValue;
+    int _defaultPid;
+
+    /// <summary>Times a thread was seen running (an event in its own context) while its switch-in was never recorded:
+    /// normal at the edges, frequent in per-task recordings, which miss switch-ins and wakeups made by other tasks.</summary>
+    public long MissedSwitchIns { get; private set; }
+    public long SchedEvents { get; private set; }
+
+    public void AddSink(IIntervalSink sink) => _sinks.Add(sink);
+
+    public void Process(IEnumerable<TraceEvent> events)
+    {
+        foreach (var e in events) Process(e);
+    }
+
+    public void Process(in TraceEvent e)
+    {
+        if (e.Kind == EventKind.Lost) return;
+        long ts = e.TimestampNs;
+        if (ts < _firstNs) _firstNs = ts;
+        if (ts > _lastNs) _lastNs = ts;
+
+        // The task an event was recorded in is on a CPU at that moment (sched_switch: prev, still running).
+        if (scope.Contains(e.Tid))
+        {
+            var c = Track(e.Tid);
+            if (e.Comm is not null && e.Kind != EventKind.Exit) c.Comm = e.Comm;
+            Confirm(c, e.PidKnown && e.Pid > 0 ? e.Pid : 0, ts);
+            SeenRunning(c, ts);
+        }
+
+        switch (e.Kind)
+        {
+            case EventKind.SchedSwitch:
+                SchedEvents++;
+                if (scope.Contains(e.Tid) && Track(e.Tid) is { Phase: not SchedPhase.Dead } prev)
+                {
+                    Transition(prev, e.State switch
+                    {
+                        ThreadRunState.Runnable => SchedPhase.Runnable,
+                        ThreadRunState.Disk => SchedPhase.Disk,
+                        _ => SchedPhase.Sleeping, // S, and T/t (stopped) too
+                    }, ts);
+                    prev.SleepStackHasTakeGil = e.StackHasTakeGil;
+                }
+                if (e.Other != e.Tid && scope.Contains(e.Other) && Track(e.Other) is { Phase: not SchedPhase.Dead } next)
+                {
+                    // Switched in without a wakeup on record: it was waiting for a CPU (or woken before we looked).
+                    if (next.Phase == SchedPhase.Unknown) Begin(next, SchedPhase.Runnable, ts);
+                    if (next.Phase != SchedPhase.Running) Transition(next, SchedPhase.Running, ts);
+                }
+                break;
+            case EventKind.SchedWakeup:
+            case EventKind.SchedWakeupNew:
+                SchedEvents++;
+                if (!scope.Contains(e.Other)) break;
+                var w = Track(e.Other);
+                if (w.Phase == SchedPhase.Unknown)
+                {
+                    if (e.Kind == EventKind.SchedWakeupNew) { w.StartNs = ts; Begin(w, SchedPhase.Runnable, ts); }
+                    else Begin(w, SchedPhase.Sleeping, ts);
+                }
+                // Wakeups of running or runnable tasks happen (the kernel traces them too): nothing changes.
+                if (w.Phase is SchedPhase.Sleeping or SchedPhase.Disk) Transition(w, SchedPhase.Runnable, ts);
+                break;
+            case EventKind.Fork:
+                SchedEvents++;
+                if (e.Other <= 0 || !scope.Contains(e.Other)) break;
+                var child = Track(e.Other);
+                if (child.Phase != SchedPhase.Unknown) break;
+                // Threads share the parent's pid; a child process gets its own, confirmed at its first own event.
+                if (scope.Contains(e.Tid)) child.Pid = e.OtherPid > 0 ? e.OtherPid : Track(e.Tid).Pid;
+                if (e.OtherPid > 0) Confirm(child, e.OtherPid, ts);
+                child.StartNs = ts;
+                Begin(child, SchedPhase.Runnable, ts);
+                break;
+            case EventKind.Exit:
+                SchedEvents++;
+                if (!scope.Contains(e.Tid)) break;
+                var x = Track(e.Tid);
+                if (x.Phase == SchedPhase.Dead) break;
+                if (x.Phase == SchedPhase.Unknown) Begin(x, SchedPhase.Running, ts);
+                Transition(x, SchedPhase.Dead, ts);
+                x.EndNs = ts;
+                break;
+        }
+    }
+
+    SchedTrack Track(int tid)
+    {
+        if (!_threads.TryGetValue(tid, out var t)) _threads[tid] = t = new SchedTrack(tid);
+        return t;
+    }
+
+    void SeenRunning(SchedTrack t, long ts)
+    {
+        switch (t.Phase)
+        {
+            case SchedPhase.Unknown:
+                Begin(t, SchedPhase.Running, ts);
+                break;
+            case SchedPhase.Runnable:
+            case SchedPhase.Sleeping:
+            case SchedPhase.Disk:
+                MissedSwitchIns++;
+                Transition(t, SchedPhase.Running, ts);
+                break;
+        }
+    }
+
+    /// <summary>First knowledge of a thread: it was in `before` since its start (fork) or since the recording began.</summary>
+    void Begin(SchedTrack t, SchedPhase before, long ts)
+    {
+        if (t.StartNs < 0) t.StartNs = Math.Min(_firstNs, ts);
+        t.Phase = before;
+        t.SinceNs = t.StartNs;
+        if (before == SchedPhase.Runnable) SetRunnable(t, true, ts);
+    }
+
+    void Transition(SchedTrack t, SchedPhase next, long ts)
+    {
+        if (ts < t.SinceNs) ts = t.SinceNs; // clock skew between CPUs: never a negative interval
+        Close(t, ts);
+        SetRunnable(t, next == SchedPhase.Runnable, ts);
+        t.Phase = next;
+        t.SinceNs = ts;
+    }
+
+    void Close(SchedTrack t, long ts)
+    {
+        long d = ts - t.SinceNs;
+        if (d <= 0) return;
+        SchedState? state = t.Phase switch
+        {
+            SchedPhase.Running => SchedState.Running,
+            SchedPhase.Runnable => SchedState.Runnable,
+            SchedPhase.Disk => SchedState.Disk,
+            SchedPhase.Sleeping => IsGilSleep(t) ? SchedState.SleepingGil : SchedState.Sleeping,
+            _ => null,
+        };
+        if (state is not { } s) return;
+        t.Ns[(int)s] += d;
+        var iv = new SchedInterval(t.Pid, t.Tid, t.SinceNs, ts, s);
+        if (!t.PidConfirmed) (t.Pending ??= new()).Add(iv);
+        else foreach (var sink in _sinks) sink.OnSchedInterval(iv);
+    }
+
+    /// <summary>A thread cannot leave take_gil while asleep, so its GIL state now is its state for the whole sleep.</summary>
+    bool IsGilSleep(SchedTrack t) => gil?.StateOf(t.Tid) is { } g ? g == GilState.Wait : t.SleepStackHasTakeGil;
+
+    /// <summary>The thread's pid is settled: from its own event (pid > 0), else a guess (text without pids).</summary>
+    void Confirm(SchedTrack t, int pid, long ts)
+    {
+        if (t.PidConfirmed) return;
+        if (pid <= 0) pid = t.Pid > 0 ? t.Pid : _defaultPid > 0 ? _defaultPid : _defaultPid = t.Tid;
+        if (pid != t.Pid && _countedRunnable.ContainsKey(t.Tid))
+        {
+            SetRunnable(t, false, ts); // counted under a guessed pid: move it
+            t.Pid = pid;
+            SetRunnable(t, true, ts);
+        }
+        t.Pid = pid;
+        t.PidConfirmed = true;
+        if (t.Pending is { } pending)
+        {
+            t.Pending = null;
+            foreach (var iv in pending)
+                foreach (var sink in _sinks) sink.OnSchedInterval(iv with { Pid = pid });
+        }
+    }
+
+    /// <summary>Counts runnable threads per process for the counter track (a new thread counts under its parent's pid
+    /// until its own events say otherwise).</summary>
+    void SetRunnable(SchedTrack t, bool on, long ts)
+    {
+        int pid;
+        if (on)
+        {
+            if (t.Pid <= 0 || !_countedRunnable.TryAdd(t.Tid, t.Pid)) return;
+            pid = t.Pid;
+        }
+        else if (!_countedRunnable.Remove(t.Tid, out pid)) return;
+        _runnable.TryGetValue(pid, out int n);
+        _runnable[pid] = n += on ? 1 : -1;
+        foreach (var sink in _sinks) sink.OnRunnableChanged(pid, ts, n);
+    }
+
+    /// <summary>
+    /// Closes what is open at the end of the recording and adds the states to the report: threads the GIL analyzer
+    /// knows get States (and their life widened to the exact fork/exit bounds, GIL percentages recomputed over it);
+    /// threads with sched events only are added as rows of their own.
+    /// </summary>
+    public void Finish(GilReport report, IReadOnlyDictionary<int, string>? pythonNames = null)
+    {
+        if (_firstNs == long.MaxValue) return;
+        foreach (var t in _threads.Values)
+        {
+            if (t.Phase == SchedPhase.Unknown) continue;
+            Confirm(t, 0, _lastNs);
+            long end = t.Phase == SchedPhase.Dead ? t.EndNs : Math.Max(_lastNs, t.SinceNs);
+            Close(t, end);
+            SetRunnable(t, false, end);
+            t.EndNs = end;
+        }
+        ThreadStateMerger.Merge(report, _threads.Values.Where(t => t.Phase != SchedPhase.Unknown && t.EndNs > t.StartNs),
+            _firstNs, _lastNs, pythonNames);
+        if (MissedSwitchIns > 0 && MissedSwitchIns * 10 > SchedEvents)
+            report.Warnings.Add($"{MissedSwitchIns} switch-ins and wakeups were not recorded (a per-task recording?): " +
+                                "sleeps look longer and running shorter than they were; record system-wide (giltracer run --state, or perf record -a)");
+    }
+}

@@ -1,0 +1,407 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using GilTracer.Core.Model;
+using Microsoft.Win32.SafeHandles;
+
+namespace GilTracer.Core.Decode;
+
+/// <summary>Decides from a sample's call chain (user and kernel ips, perf's context markers included) whether take_gil is on the stack.</summary>
+public delegate bool CallchainInspector(int pid, int tid, ReadOnlySpan<ulong> ips);
+
+/// <summary>
+/// Reads a perf.data file (as written by `perf record` to a file) straight into <see cref="TraceEvent"/>s,
+/// in the order `perf script` prints them: samples of the GIL uprobes and sched tracepoints, COMM, FORK,
+/// EXIT, LOST and LOST_SAMPLES records. One pass over the data section through a reused buffer; events
+/// are sorted per flush round (<see cref="PerfEventOrderer"/>), so memory does not grow with the recording.
+/// Bad files raise a <see cref="GilTracerException"/> whose one-line message names the byte offset.
+/// </summary>
+public sealed class PerfDataReader
+{
+    private const int BufferSize = 1 << 20;
+    private readonly string _path;
+    private readonly PerfDataHeader _header;
+    private readonly PerfEventAttr? _single;
+    private readonly Dictionary<ulong, PerfEventAttr> _byId = new();
+    private readonly int _sampleIdPos = -1, _trailingIdFromEnd = -1;
+
+    public PerfDataReader(string path)
+    {
+        _path = path;
+        using (var file = OpenHandle(path)) _header = PerfDataHeader.Read(file);
+        EventMapper.Map(_header, Warnings);
+        if (_header.Attrs.Count == 1) _single = _header.Attrs[0];
+        else
+        {
+            foreach (var a in _header.Attrs) foreach (var id in a.Ids) _byId.TryAdd(id, a);
+            // perf requires all events to put the id at the same place (evlist id_pos); so do we.
+            _sampleIdPos = _header.Attrs[0].SampleIdPosition();
+            _trailingIdFromEnd = _header.Attrs[0].TrailingIdFromEnd();
+        }
+    }
+
+    /// <summary>Reads all events of a perf.data file in timestamp order.</summary>
+    public static IEnumerable<TraceEvent> Read(string path, IProgress<double>? progress = null) =>
+        new PerfDataReader(path).ReadEvents(progress);
+
+    /// <summary>True when the file starts with perf.data's magic (so `convert` can tell it from text).</summary>
+    public static bool IsPerfData(string path)
+    {
+        Span<byte> magic = stackalloc byte[8];
+        try
+        {
+            using var file = OpenHandle(path);
+            return RandomAccess.Read(file, magic, 0) == 8 && BinaryPrimitives.ReadUInt64LittleEndian(magic) is PerfDataFormat.Magic or PerfDataFormat.MagicSwapped;
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>"group:name" of every event in the file (EVENT_DESC), in file order.</summary>
+    public IReadOnlyList<string> EventNames => _header.Attrs.Select(a => a.Name ?? $"type{a.Type}:config{a.Config}").ToList();
+    /// <summary>True when the file has take_gil/drop_gil probe events (any naming <see cref="GilProbeNames"/> knows).</summary>
+    public bool HasGilEvents => _header.Attrs.Any(a => a.Kind is <= EventKind.DropGilReturn);
+    /// <summary>True when the file has sched tracepoints the reader maps.</summary>
+    public bool HasSchedEvents => _header.Attrs.Any(a => a.Kind is >= EventKind.SchedSwitch and <= EventKind.Exit);
+    /// <summary>clockid of the timestamps (1 = CLOCK_MONOTONIC), -1 when the file does not say.</summary>
+    public int ClockId => _header.ClockId;
+    /// <summary>Things the reader could not map (an event without a tracepoint format, …), one line each.</summary>
+    public List<string> Warnings { get; } = new();
+    /// <summary>Events perf lost so far: LOST records, or the per-event LOST_SAMPLES totals perf adds at the end when larger (the same losses counted two ways).</summary>
+    public long LostEvents { get; private set; }
+    /// <summary>Events that arrived older than one already delivered (perf's "out of order events").</summary>
+    public long OutOfOrderEvents { get; private set; }
+    /// <summary>Samples whose event id matches no event of the header (skipped, as perf does).</summary>
+    public long UnknownIdSamples { get; private set; }
+    /// <summary>Records read from the data section.</summary>
+    public long Records { get; private set; }
+    /// <summary>Optional: decides <see cref="TraceEvent.StackHasTakeGil"/> of sched samples recorded with -g.</summary>
+    public CallchainInspector? Callchains { get; set; }
+    /// <summary>
+    /// Also yield perf's task records: COMM (Kind Comm), FORK (Kind Fork with OtherPid = the child's pid) and
+    /// EXIT. Off by default, so that the stream is the one `perf script --ns --show-lost-events` prints
+    /// (the text reader's). Synthesized records of threads that existed before recording have TimestampNs 0.
+    /// </summary>
+    public bool IncludeTaskEvents { get; set; }
+
+    // Thread names as perf script prints them on each sample: COMM records, inherited at FORK, ":tid" when unknown.
+    private readonly Dictionary<int, string> _comms = new();
+    private int _lastCommTid = int.MinValue;
+    private string? _lastComm;
+
+    internal static GilTracerException Corrupt(long offset, string what) =>
+        new($"perf.data is corrupt or truncated at byte {offset}: {what}");
+
+    internal static GilTracerException Unsupported(string what) =>
+        new($"perf.data: {what} is not supported");
+
+    private static SafeFileHandle OpenHandle(string path) =>
+        File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
+
+    public IEnumerable<TraceEvent> ReadEvents(IProgress<double>? progress = null)
+    {
+        using var file = OpenHandle(_path);
+        var state = new ParseState(file, _header, progress);
+        var ready = new EventBuffer();
+        bool more = true;
+        while (more)
+        {
+            more = ParseUntilReady(state, ready);
+            LostEvents = state.Lost;
+            OutOfOrderEvents = state.Orderer.OutOfOrder;
+            for (int i = 0; i < ready.Count; i++)
+            {
+                var e = ready[i];
+                switch (e.Kind)
+                {
+                    case EventKind.Comm:
+                        SetComm(e.Tid, e.Comm!);
+                        if (!IncludeTaskEvents) continue;
+                        break;
+                    case EventKind.Fork when e.OtherPid != 0: // FORK record: the child starts with its parent's name
+                        SetComm(e.Other, CommOf(e.Tid));
+                        if (!IncludeTaskEvents) continue;
+                        e = e with { Comm = CommOf(e.Tid) };
+                        break;
+                    case EventKind.Lost:
+                        break;
+                    default:
+                        e = e with { Comm = CommOf(e.Tid) };
+                        break;
+                }
+                yield return e;
+            }
+            ready.Clear();
+        }
+        progress?.Report(1.0);
+    }
+
+    private void SetComm(int tid, string comm)
+    {
+        _comms[tid] = comm;
+        if (tid == _lastCommTid) _lastComm = comm;
+    }
+
+    private string CommOf(int tid)
+    {
+        if (tid == _lastCommTid) return _lastComm!;
+        if (!_comms.TryGetValue(tid, out var comm)) _comms[tid] = comm = ":" + tid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _lastCommTid = tid;
+        _lastComm = comm;
+        return comm;
+    }
+
+    /// <summary>Where the parser is in the data section: a window of the file in a reused buffer.</summary>
+    private sealed class ParseState(SafeFileHandle file, PerfDataHeader header, IProgress<double>? progress)
+    {
+        public readonly SafeFileHandle File = file;
+        public readonly byte[] Buffer = new byte[BufferSize];
+        public long BufferFileOffset = header.DataOffset;
+        public int Start, End;
+        public readonly long DataStart = header.DataOffset;
+        public readonly long DataEnd = header.DataOffset + header.DataSize;
+        public readonly PerfEventOrderer Orderer = new();
+        public readonly IProgress<double>? Progress = progress;
+        public double LastProgress;
+        public long LostRecords, LostSamples, MaxTs;
+        public long Lost => Math.Max(LostRecords, LostSamples);
+        public long Position => BufferFileOffset + Start;
+    }
+
+    /// <summary>Makes <paramref name="need"/> bytes available at Start; false when the data section ends first.</summary>
+    private static bool Ensure(ParseState s, int need)
+    {
+        if (s.End - s.Start >= need) return true;
+        int have = s.End - s.Start;
+        System.Buffer.BlockCopy(s.Buffer, s.Start, s.Buffer, 0, have);
+        s.BufferFileOffset += s.Start;
+        s.Start = 0;
+        s.End = have;
+        while (s.End < need)
+        {
+            long left = s.DataEnd - (s.BufferFileOffset + s.End);
+            if (left <= 0) return false;
+            int n = RandomAccess.Read(s.File, s.Buffer.AsSpan(s.End, (int)Math.Min(s.Buffer.Length - s.End, left)), s.BufferFileOffset + s.End);
+            if (n <= 0) return false;
+            s.End += n;
+        }
+        return true;
+    }
+
+    /// <summary>Parses records until a flush round yields events or the data ends (returns false then).</summary>
+    private bool ParseUntilReady(ParseState s, EventBuffer ready)
+    {
+        while (true)
+        {
+            if (!Ensure(s, PerfDataFormat.RecordHeaderSize))
+            {
+                if (s.End - s.Start > 0 && s.Position < s.DataEnd)
+                    throw Corrupt(s.Position, "the last record header is cut off");
+                s.Orderer.FlushAll(ready);
+                // perf synthesizes LOST_SAMPLES per event at the end from the kernel's lost counts: the same
+                // losses as the LOST records, broken down. Only what they add beyond LOST becomes an event.
+                if (s.LostSamples > s.LostRecords)
+                    ready.Add(new TraceEvent(EventKind.Lost, s.MaxTs, -1, -1, Other: (int)Math.Min(s.LostSamples - s.LostRecords, int.MaxValue)));
+                return false;
+            }
+            long offset = s.Position;
+            var head = s.Buffer.AsSpan(s.Start, PerfDataFormat.RecordHeaderSize);
+            var type = (PerfRecordType)BinaryPrimitives.ReadUInt32LittleEndian(head);
+            int size = BinaryPrimitives.ReadUInt16LittleEndian(head[6..]);
+            if (size < PerfDataFormat.RecordHeaderSize) throw Corrupt(offset, $"record of type {(uint)type} has size {size}");
+            if (!Ensure(s, size)) throw Corrupt(offset, $"record of {size} bytes is cut off at the end of the data section");
+            var rec = new ReadOnlySpan<byte>(s.Buffer, s.Start, size);
+            s.Start += size;
+            Records++;
+
+            try
+            {
+                if (type == PerfRecordType.Sample) OnSample(rec, offset, s, ready);
+                else if (type != PerfRecordType.FinishedRound) OnOther(type, rec, offset, s, ready);
+            }
+            catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
+            {
+                // a field pointing outside its record that no explicit check caught: still one clear line
+                throw Corrupt(offset, $"malformed record of type {(uint)type} ({size} bytes)");
+            }
+            if (type == PerfRecordType.FinishedRound)
+            {
+                s.Orderer.FlushRound(ready);
+                ReportProgress(s);
+                if (ready.Count > 0) return true;
+            }
+        }
+    }
+
+    private void OnOther(PerfRecordType type, ReadOnlySpan<byte> rec, long offset, ParseState s, EventBuffer ready)
+    {
+        switch (type)
+        {
+            case PerfRecordType.Auxtrace:
+                // the AUX payload follows the record outside its size
+                if (rec.Length >= 16) SkipBytes(s, (long)BinaryPrimitives.ReadUInt64LittleEndian(rec[8..]), offset);
+                break;
+            case PerfRecordType.Compressed:
+                throw Unsupported("a compressed recording (perf record -z); record without -z");
+            default: OnSideband(type, rec, offset, s, ready); break;
+        }
+    }
+
+    private static void SkipBytes(ParseState s, long count, long offset)
+    {
+        if (count < 0 || s.Position + count > s.DataEnd) throw Corrupt(offset, "AUX payload runs past the data section");
+        long inBuffer = Math.Min(count, s.End - s.Start);
+        s.Start += (int)inBuffer;
+        s.BufferFileOffset += count - inBuffer;
+        if (count > inBuffer) { s.BufferFileOffset += s.Start; s.Start = s.End = 0; }
+    }
+
+    private static void ReportProgress(ParseState s)
+    {
+        if (s.Progress is null) return;
+        double f = (double)(s.Position - s.DataStart) / Math.Max(1, s.DataEnd - s.DataStart);
+        if (f - s.LastProgress >= 0.01) { s.LastProgress = f; s.Progress.Report(f); }
+    }
+
+    /// <summary>Events without a timestamp (time 0: synthesized at start) go out at once, as perf delivers them.</summary>
+    private static void Emit(in TraceEvent e, ParseState s, EventBuffer ready)
+    {
+        if (e.TimestampNs == 0) { ready.Add(e); return; }
+        s.Orderer.Add(e);
+        if (e.TimestampNs > s.MaxTs) s.MaxTs = e.TimestampNs;
+    }
+
+    private PerfEventAttr? AttrOfSample(ReadOnlySpan<byte> rec, long offset)
+    {
+        if (_single is not null) return _single;
+        if (_sampleIdPos < 0 || _sampleIdPos + 8 > rec.Length) throw Corrupt(offset, "sample too short for its event id");
+        return _byId.GetValueOrDefault(BinaryPrimitives.ReadUInt64LittleEndian(rec[_sampleIdPos..]));
+    }
+
+    private PerfEventAttr AttrOfSideband(ReadOnlySpan<byte> rec)
+    {
+        if (_single is not null) return _single;
+        if (_trailingIdFromEnd < 0 || rec.Length - _trailingIdFromEnd < PerfDataFormat.RecordHeaderSize) return _header.Attrs[0];
+        return _byId.GetValueOrDefault(BinaryPrimitives.ReadUInt64LittleEndian(rec[^_trailingIdFromEnd..])) ?? _header.Attrs[0];
+    }
+
+    private static uint U32(ReadOnlySpan<byte> rec, int at) => BinaryPrimitives.ReadUInt32LittleEndian(rec[at..]);
+    private static long I64(ReadOnlySpan<byte> rec, int at) => BinaryPrimitives.ReadInt64LittleEndian(rec[at..]);
+
+    private void OnSample(ReadOnlySpan<byte> rec, long offset, ParseState s, EventBuffer ready)
+    {
+        var attr = AttrOfSample(rec, offset);
+        if (attr is null) { UnknownIdSamples++; return; }
+        if (attr.Kind is not { } kind) return;
+        if (rec.Length < attr.SampleFixedEnd) throw Corrupt(offset, $"sample of {rec.Length} bytes is shorter than its fixed fields ({attr.SampleFixedEnd})");
+        int pid = attr.SampleTidOffset >= 0 ? (int)U32(rec, attr.SampleTidOffset) : -1;
+        int tid = attr.SampleTidOffset >= 0 ? (int)U32(rec, attr.SampleTidOffset + 4) : -1;
+        long ts = attr.SampleTimeOffset >= 0 ? I64(rec, attr.SampleTimeOffset) : 0;
+        int cpu = attr.SampleCpuOffset >= 0 ? (int)U32(rec, attr.SampleCpuOffset) : -1;
+
+        int pos = attr.SampleFixedEnd;
+        bool stackHasTakeGil = false;
+        if (attr.HasCallchain)
+        {
+            if (pos + 8 > rec.Length) throw Corrupt(offset, "sample's call chain length is cut off");
+            ulong nr = BinaryPrimitives.ReadUInt64LittleEndian(rec[pos..]);
+            if (nr > (ulong)(rec.Length - pos - 8) / 8) throw Corrupt(offset, $"sample's call chain of {nr} entries does not fit in the record");
+            if (Callchains is not null && kind is >= EventKind.SchedSwitch and <= EventKind.SchedWakeupNew)
+                stackHasTakeGil = Callchains(pid, tid, MemoryMarshal.Cast<byte, ulong>(rec.Slice(pos + 8, (int)nr * 8)));
+            pos += 8 + (int)nr * 8;
+        }
+
+        if (kind <= EventKind.DropGilReturn)
+        {
+            Emit(new TraceEvent(kind, ts, pid, tid, cpu), s, ready);
+            return;
+        }
+
+        if (!attr.HasRaw || pos + 4 > rec.Length) throw Corrupt(offset, $"{attr.Name} sample has no raw tracepoint data");
+        uint rawSize = U32(rec, pos);
+        if (rawSize > (uint)(rec.Length - pos - 4)) throw Corrupt(offset, $"{attr.Name} raw data of {rawSize} bytes does not fit in the record");
+        var raw = rec.Slice(pos + 4, (int)rawSize);
+        int f1 = Field(raw, attr.Field1, offset, attr);
+        var e = kind switch
+        {
+            EventKind.SchedSwitch => new TraceEvent(kind, ts, pid, f1, cpu, Other: Field(raw, attr.Field2, offset, attr),
+                State: EventMapper.DecodePrevState(FieldLong(raw, attr.StateField, offset, attr)), StackHasTakeGil: stackHasTakeGil),
+            EventKind.SchedWakeup or EventKind.SchedWakeupNew => new TraceEvent(kind, ts, pid, tid, cpu, Other: f1, StackHasTakeGil: stackHasTakeGil),
+            EventKind.Fork => new TraceEvent(kind, ts, pid, f1, cpu, Other: Field(raw, attr.Field2, offset, attr)),
+            _ => new TraceEvent(kind, ts, pid, f1, cpu, PidKnown: f1 == tid), // Exit: Tid = the exiting thread
+        };
+        Emit(e, s, ready);
+    }
+
+    private static int Field(ReadOnlySpan<byte> raw, TracepointField? f, long offset, PerfEventAttr attr) => (int)FieldLong(raw, f, offset, attr);
+
+    private static long FieldLong(ReadOnlySpan<byte> raw, TracepointField? f, long offset, PerfEventAttr attr)
+    {
+        if (f is not { } field) return 0;
+        if (field.Offset + field.Size > raw.Length) throw Corrupt(offset, $"{attr.Name} raw data lacks its field {field.Name}");
+        var b = raw.Slice(field.Offset, field.Size);
+        return field.Size switch
+        {
+            8 => BinaryPrimitives.ReadInt64LittleEndian(b),
+            4 => field.Signed ? BinaryPrimitives.ReadInt32LittleEndian(b) : BinaryPrimitives.ReadUInt32LittleEndian(b),
+            2 => BinaryPrimitives.ReadUInt16LittleEndian(b),
+            _ => b[0],
+        };
+    }
+
+    private void OnSideband(PerfRecordType type, ReadOnlySpan<byte> rec, long offset, ParseState s, EventBuffer ready)
+    {
+        if (type is not (PerfRecordType.Comm or PerfRecordType.Fork or PerfRecordType.Exit or PerfRecordType.Lost or PerfRecordType.LostSamples))
+            return;
+        var attr = AttrOfSideband(rec);
+        int body = rec.Length - attr.SampleIdSize; // the record's own fields end here
+        long ts = attr.IdTimeFromEnd > 0 ? I64(rec, rec.Length - attr.IdTimeFromEnd) : 0;
+        int cpu = attr.IdCpuFromEnd > 0 ? (int)U32(rec, rec.Length - attr.IdCpuFromEnd) : -1;
+        int idPid = attr.IdTidFromEnd > 0 ? (int)U32(rec, rec.Length - attr.IdTidFromEnd) : -1;
+        int idTid = attr.IdTidFromEnd > 0 ? (int)U32(rec, rec.Length - attr.IdTidFromEnd + 4) : -1;
+        switch (type)
+        {
+            case PerfRecordType.Comm:
+            {
+                // always parsed (even when not yielded): samples carry the thread's name
+                if (body < 16) throw Corrupt(offset, "COMM record too short");
+                var name = rec[16..body];
+                int nul = name.IndexOf((byte)0);
+                if (nul >= 0) name = name[..nul];
+                Emit(new TraceEvent(EventKind.Comm, ts, (int)U32(rec, 8), (int)U32(rec, 12), cpu, Comm: System.Text.Encoding.UTF8.GetString(name)), s, ready);
+                break;
+            }
+            case PerfRecordType.Fork or PerfRecordType.Exit:
+            {
+                if (type == PerfRecordType.Exit && !IncludeTaskEvents) break;
+                // { u32 pid, ppid; u32 tid, ptid; u64 time; }
+                if (body < 32) throw Corrupt(offset, "FORK/EXIT record too short");
+                int pid = (int)U32(rec, 8), ppid = (int)U32(rec, 12), tid = (int)U32(rec, 16), ptid = (int)U32(rec, 20);
+                // perf orders and prints these by their sample_id time (the record's own time is taken a little earlier)
+                long time = attr.IdTimeFromEnd > 0 ? ts : I64(rec, 24);
+                Emit(type == PerfRecordType.Fork
+                    ? new TraceEvent(EventKind.Fork, time, ppid, ptid, cpu, Other: tid, OtherPid: pid)
+                    : new TraceEvent(EventKind.Exit, time, pid, tid, cpu), s, ready);
+                break;
+            }
+            case PerfRecordType.Lost:
+            {
+                // { u64 id; u64 lost; }
+                if (body < 24) throw Corrupt(offset, "LOST record too short");
+                long lost = I64(rec, 16);
+                if (lost < 0) throw Corrupt(offset, "LOST record with a negative count");
+                s.LostRecords += lost;
+                Emit(new TraceEvent(EventKind.Lost, ts, idPid, idTid, cpu, Other: (int)Math.Min(lost, int.MaxValue)), s, ready);
+                break;
+            }
+            case PerfRecordType.LostSamples:
+            {
+                // { u64 lost; }
+                if (body < 16) throw Corrupt(offset, "LOST_SAMPLES record too short");
+                long lost = I64(rec, 8);
+                if (lost < 0) throw Corrupt(offset, "LOST_SAMPLES record with a negative count");
+                s.LostSamples += lost;
+                break;
+            }
+        }
+    }
+}

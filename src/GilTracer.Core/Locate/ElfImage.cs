@@ -1,0 +1,145 @@
+using System.Buffers.Binary;
+using ELFSharp.ELF;
+using ELFSharp.ELF.Sections;
+using ELFSharp.ELF.Segments;
+using GilTracer.Core.Model;
+
+namespace GilTracer.Core.Locate;
+
+/// <summary>A section header: where it lives in memory and in the file.</summary>
+public sealed record ElfSection(string Name, SectionType Type, ulong Address, ulong Offset, ulong Size, bool Executable);
+
+/// <summary>A symbol of .symtab or .dynsym (Index is its position in its table, which relocations refer to).</summary>
+public sealed record ElfSymbol(string Name, ulong Value, ulong Size, SymbolType Type, bool Dynamic, int Index);
+
+/// <summary>
+/// An x86-64 ELF file read once into memory (ELFSharp parses the headers and symbol tables): sections, symbols,
+/// loadable segments (vaddr → file offset for uprobes), the build-id and .gnu_debuglink. Anything that is not a
+/// 64-bit x86-64 ELF file is refused with one line.
+/// </summary>
+public sealed class ElfImage
+{
+    readonly List<(ulong Vaddr, ulong Size, ulong Offset)> _loads = new();
+
+    public string Path { get; }
+    public byte[] Bytes { get; }
+    public IReadOnlyList<ElfSection> Sections { get; }
+    public IReadOnlyList<ElfSymbol> Symbols { get; }
+    /// <summary>True for ET_DYN (shared objects and PIE executables): their addresses are relative to a load base.</summary>
+    public bool PositionIndependent { get; }
+    public bool HasSymtab => Sections.Any(s => s.Type == SectionType.SymbolTable);
+
+    ElfImage(string path, byte[] bytes, IELF elf)
+    {
+        Path = path;
+        Bytes = bytes;
+        PositionIndependent = elf.Type == FileType.SharedObject;
+        Sections = elf.Sections.OfType<Section<ulong>>()
+            .Select(s => new ElfSection(s.Name, s.Type, s.LoadAddress, s.Offset, s.Size, (s.Flags & SectionFlags.Executable) != 0))
+            .ToList();
+        var symbols = new List<ElfSymbol>();
+        foreach (var table in elf.Sections.OfType<SymbolTable<ulong>>())
+        {
+            bool dynamic = table.Type == SectionType.DynamicSymbolTable;
+            int i = 0;
+            foreach (var e in table.Entries)
+            {
+                symbols.Add(new ElfSymbol(e.Name, e.Value, e.Size, e.Type, dynamic, i));
+                i++;
+            }
+        }
+        Symbols = symbols;
+        foreach (var seg in elf.Segments.OfType<Segment<ulong>>())
+            if (seg.Type == SegmentType.Load) _loads.Add((seg.Address, (ulong)seg.FileSize, (ulong)seg.Offset));
+    }
+
+    /// <summary>Loads and checks the file: ELF, 64-bit, x86-64; otherwise one clear line.</summary>
+    public static ElfImage Load(string path)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new GilTracerException($"cannot read {path}: {e.Message}"); }
+        if (bytes.Length < 20 || bytes[0] != 0x7f || bytes[1] != (byte)'E' || bytes[2] != (byte)'L' || bytes[3] != (byte)'F')
+            throw new GilTracerException($"{path} is not an ELF binary; pass --python with a CPython 3.8+ interpreter");
+        ushort machine = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(18));
+        if (bytes[4] != 2 || bytes[5] != 1 || machine != 62)
+            throw new GilTracerException($"{path} is built for another architecture ({(bytes[4] == 2 ? "64" : "32")}-bit, ELF machine {machine}); GilTracer probes x86-64 binaries only");
+        try
+        {
+            using var elf = ELFReader.Load<ulong>(new MemoryStream(bytes, writable: false), true);
+            return new ElfImage(path, bytes, elf);
+        }
+        catch (Exception e) when (e is not GilTracerException)
+        {
+            throw new GilTracerException($"{path} is not a readable ELF file ({e.Message})");
+        }
+    }
+
+    public ElfSection? Section(string name) => Sections.FirstOrDefault(s => s.Name == name && s.Type != SectionType.NoBits);
+
+    public ReadOnlySpan<byte> Data(ElfSection s) => Bytes.AsSpan((int)s.Offset, (int)s.Size);
+
+    /// <summary>The file offset of a virtual address (what uprobes take), or null when no PT_LOAD holds it.</summary>
+    public ulong? TryFileOffset(ulong vaddr)
+    {
+        foreach (var (a, size, off) in _loads)
+            if (vaddr >= a && vaddr < a + size) return vaddr - a + off;
+        return null;
+    }
+
+    public ulong FileOffset(ulong vaddr) =>
+        TryFileOffset(vaddr) ?? throw new GilTracerException($"address 0x{vaddr:x} is in no loadable segment of {Path}");
+
+    /// <summary>Bytes at a virtual address, up to <paramref name="length"/> (less at the end of its segment).</summary>
+    public ReadOnlySpan<byte> At(ulong vaddr, int length)
+    {
+        foreach (var (a, size, off) in _loads)
+            if (vaddr >= a && vaddr < a + size)
+                return Bytes.AsSpan((int)(vaddr - a + off), (int)Math.Min((ulong)length, a + size - vaddr));
+        return default;
+    }
+
+    /// <summary>The function symbols named <paramref name="name"/> (exported or local).</summary>
+    public ElfSymbol? Function(string name) =>
+        Symbols.FirstOrDefault(s => s.Name == name && s.Type == SymbolType.Function && s.Value != 0);
+
+    /// <summary>GNU build-id as lowercase hex (from the .note.gnu.build-id note), or null.</summary>
+    public string? BuildId
+    {
+        get
+        {
+            foreach (var s in Sections.Where(s => s.Type == SectionType.Note))
+            {
+                var d = Data(s);
+                while (d.Length >= 12)
+                {
+                    int nameSize = BinaryPrimitives.ReadInt32LittleEndian(d), descSize = BinaryPrimitives.ReadInt32LittleEndian(d[4..]);
+                    int type = BinaryPrimitives.ReadInt32LittleEndian(d[8..]);
+                    int nameEnd = 12 + ((nameSize + 3) & ~3), descEnd = nameEnd + ((descSize + 3) & ~3);
+                    if (descEnd > d.Length || nameSize < 0 || descSize < 0) break;
+                    if (type == 3 && nameSize == 4 && d.Slice(12, 3).SequenceEqual("GNU"u8))
+                        return Convert.ToHexStringLower(d.Slice(nameEnd, descSize));
+                    d = d[descEnd..];
+                }
+            }
+            return null;
+        }
+    }
+
+    /// <summary>The .gnu_debuglink file name and CRC32, or null.</summary>
+    public (string Name, uint Crc)? DebugLink
+    {
+        get
+        {
+            var s = Section(".gnu_debuglink");
+            if (s is null) return null;
+            var d = Data(s);
+            int nul = d.IndexOf((byte)0);
+            if (nul <= 0) return null;
+            int crcAt = (nul + 4) & ~3;
+            if (crcAt + 4 > d.Length) return null;
+            return (System.Text.Encoding.UTF8.GetString(d[..nul]), BinaryPrimitives.ReadUInt32LittleEndian(d[crcAt..]));
+        }
+    }
+}

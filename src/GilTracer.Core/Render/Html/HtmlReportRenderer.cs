@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using System.Text;
+using GilTracer.Core.Model;
+
+namespace GilTracer.Core.Render.Html;
+
+public sealed record HtmlReportOptions
+{
+    /// <summary>Shown as the page title, e.g. the traced command line. Untrusted: written as JSON data only.</summary>
+    public string? Title { get; init; }
+    /// <summary>Spans kept exactly before the shortest are merged (level of detail). 1M spans open in about a second.</summary>
+    public int MaxStoredSpans { get; init; } = 2_000_000;
+}
+
+/// <summary>
+/// The self-contained HTML report: collects intervals as the analyzer streams them (pass it as an
+/// <see cref="IIntervalSink"/>), then <see cref="Write(GilReport, Stream)"/> writes one file with the page's
+/// HTML, CSS and JS (embedded resources) and the data as JSON in a <c>script type="application/json"</c>
+/// block. Nothing from the trace is ever written as markup; a Content-Security-Policy with hashes lets only
+/// our own script and style run and forbids every network request.
+/// </summary>
+public sealed class HtmlReportRenderer : IIntervalSink
+{
+    static readonly string[] ScriptParts = ["format.js", "timeline.js", "view.js", "tables.js", "flame.js", "main.js"];
+
+    readonly HtmlReportOptions _options;
+    readonly SpanCollector _spans;
+    readonly List<FlameGraphTree> _flames = new();
+
+    public HtmlReportRenderer(HtmlReportOptions? options = null)
+    {
+        _options = options ?? new HtmlReportOptions();
+        _spans = new SpanCollector(_options.MaxStoredSpans);
+    }
+
+    public long ReceivedSpans => _spans.ReceivedSpans;
+    public long StoredSpans => _spans.StoredSpans;
+    /// <summary>True when spans were merged to stay within <see cref="HtmlReportOptions.MaxStoredSpans"/>.</summary>
+    public bool Downsampled => _spans.MergeThresholdNs > 0;
+
+    public void OnGilInterval(in GilInterval interval) => _spans.AddGil(interval);
+
+    public void OnSchedInterval(in SchedInterval interval) => _spans.AddSched(interval);
+
+    /// <summary>
+    /// Adds a flame graph from folded stacks (<c>a;b;c 12</c> lines), e.g. where threads held the GIL while others
+    /// waited. <paramref name="unit"/> "ns" shows counts as durations; anything else as plain counts (samples).
+    /// </summary>
+    public FlameGraphTree AddFlameGraph(string title, string foldedStacks, string unit = "ns")
+    {
+        var tree = new FlameGraphTree(title, unit).AddFolded(foldedStacks);
+        _flames.Add(tree);
+        return tree;
+    }
+
+    public void Write(GilReport report, string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        Write(report, file);
+    }
+
+    public void Write(GilReport report, Stream output)
+    {
+        _spans.SortAll();
+        var template = ReadAsset("report.html");
+        var css = ReadAsset("report.css");
+        var js = "(() => {\n\"use strict\";\n" + string.Concat(ScriptParts.Select(p => ReadAsset(p) + "\n")) + "})();\n";
+        var csp = $"default-src 'none'; script-src '{Sha256(js)}'; style-src '{Sha256(css)}'; img-src data:; base-uri 'none'; form-action 'none'";
+
+        // the template is ours; only these markers are replaced, the data goes in as JSON bytes
+        int dataAt = template.IndexOf("<!--DATA-->", StringComparison.Ordinal);
+        if (dataAt < 0) throw new InvalidOperationException("report.html template lacks <!--DATA-->");
+        var head = template[..dataAt]
+            .Replace("{{CSP}}", csp, StringComparison.Ordinal)
+            .Replace("<!--STYLE-->", "<style>" + css + "</style>", StringComparison.Ordinal);
+        var tail = template[(dataAt + "<!--DATA-->".Length)..]
+            .Replace("<!--SCRIPT-->", "<script>" + js + "</script>", StringComparison.Ordinal);
+
+        WriteText(output, head);
+        WriteText(output, "<script type=\"application/json\" id=\"data\">");
+        new ReportDataWriter(report, _spans, _flames, _options.Title).Write(output);
+        WriteText(output, "</script>");
+        WriteText(output, tail);
+        output.Flush();
+    }
+
+    static void WriteText(Stream s, string text) => s.Write(Encoding.UTF8.GetBytes(text));
+
+    static string Sha256(string text) => "sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    internal static string ReadAsset(string name)
+    {
+        using var stream = typeof(HtmlReportRenderer).Assembly.GetManifestResourceStream("GilTracer.Html." + name)
+            ?? throw new InvalidOperationException($"embedded report asset {name} is missing");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+}

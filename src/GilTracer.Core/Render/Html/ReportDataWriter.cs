@@ -1,0 +1,242 @@
+using System.IO.Compression;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using GilTracer.Core.Model;
+
+namespace GilTracer.Core.Render.Html;
+
+/// <summary>
+/// Writes the report's data block. Utf8JsonWriter with the default JavaScriptEncoder escapes &lt; &gt; &amp; ' "
+/// and non-ASCII as \uXXXX, so nothing inside can close the script element. Spans are packed per lane
+/// (see <see cref="WriteTrack"/>); names and numbers stay plain JSON.
+/// </summary>
+internal sealed class ReportDataWriter
+{
+    readonly GilReport _report;
+    readonly SpanCollector _spans;
+    readonly IReadOnlyList<FlameGraphTree> _flames;
+    readonly string? _title;
+
+    public ReportDataWriter(GilReport report, SpanCollector spans, IReadOnlyList<FlameGraphTree> flames, string? title)
+    {
+        _report = report; _spans = spans; _flames = flames; _title = title;
+    }
+
+    public void Write(Stream output)
+    {
+        using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = JavaScriptEncoder.Default });
+        var (origin, end) = TimeRange();
+        w.WriteStartObject();
+        w.WriteNumber("version", 1);
+        w.WriteString("title", _title ?? "GilTracer report");
+        w.WriteStartArray("summary");
+        foreach (var line in ReportNarrator.Describe(_report)) w.WriteStringValue(line);
+        w.WriteEndArray();
+        w.WriteNumber("originNs", origin);
+        w.WriteNumber("durationNs", Math.Max(1, end - origin));
+        if (_report.ExitCode is int code) w.WriteNumber("exitCode", code); else w.WriteNull("exitCode");
+        w.WriteNumber("lostEvents", _report.LostEvents);
+        w.WriteNumber("duplicateEvents", _report.DuplicateEvents);
+        w.WriteNumber("eventCount", _report.EventCount);
+        w.WriteStartArray("warnings");
+        foreach (var warning in _report.Warnings) w.WriteStringValue(warning);
+        w.WriteEndArray();
+
+        w.WriteStartObject("spans");
+        w.WriteNumber("received", _spans.ReceivedSpans);
+        w.WriteNumber("stored", _spans.StoredSpans);
+        w.WriteNumber("max", _spans.MaxStoredSpans);
+        w.WriteNumber("mergedBelowNs", _spans.MergeThresholdNs);
+        w.WriteEndObject();
+        w.WriteBoolean("hasSched", _spans.HasSched || _report.Threads.Any(t => t.States is not null));
+
+        WriteGils(w);
+        WriteThreads(w, origin);
+        WriteLanes(w, origin);
+        WriteBlame(w);
+        w.WriteStartArray("flames");
+        foreach (var flame in _flames) flame.WriteJson(w);
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.Flush();
+    }
+
+    (long Origin, long End) TimeRange()
+    {
+        long min = long.MaxValue, max = long.MinValue;
+        foreach (var lane in _spans.GilLanes.Concat(_spans.SchedLanes))
+            if (lane.Count > 0)
+            {
+                min = Math.Min(min, lane.Start[0]);
+                for (int i = 0; i < lane.Count; i++) max = Math.Max(max, lane.End[i]);
+            }
+        if (_report.EndNs > _report.StartNs)
+            return (_report.StartNs, Math.Max(_report.EndNs, max));
+        foreach (var t in _report.Threads)
+        {
+            min = Math.Min(min, t.StartNs);
+            max = Math.Max(max, t.EndNs);
+        }
+        return min == long.MaxValue ? (0, 1) : (min, max);
+    }
+
+    void WriteGils(Utf8JsonWriter w)
+    {
+        w.WriteStartArray("gils");
+        foreach (var g in _report.Gils)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("pid", g.Pid);
+            WriteDouble(w, "heldPct", g.HeldPct);
+            w.WriteNumber("acquisitions", g.Acquisitions);
+            w.WriteNumber("switches", g.Switches);
+            w.WriteNumber("waitP50Ns", g.WaitP50Ns);
+            w.WriteNumber("waitP90Ns", g.WaitP90Ns);
+            w.WriteNumber("waitP99Ns", g.WaitP99Ns);
+            w.WriteNumber("waitMaxNs", g.WaitMaxNs);
+            w.WriteNumber("longestHoldNs", g.LongestHoldNs);
+            w.WriteNumber("overlapViolations", g.OverlapViolations);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    void WriteThreads(Utf8JsonWriter w, long origin)
+    {
+        w.WriteStartArray("threads");
+        foreach (var t in _report.Threads)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("pid", t.Pid);
+            w.WriteNumber("tid", t.Tid);
+            w.WriteString("name", t.Name);
+            w.WriteBoolean("isMain", t.IsMain);
+            w.WriteNumber("startNs", t.StartNs - origin);
+            w.WriteNumber("totalNs", t.TotalNs);
+            w.WriteNumber("noGilNs", t.NoGilNs);
+            w.WriteNumber("holdNs", t.HoldNs);
+            w.WriteNumber("waitNs", t.WaitNs);
+            WriteDouble(w, "noGilPct", t.NoGilPct);
+            WriteDouble(w, "hasGilPct", t.HasGilPct);
+            WriteDouble(w, "gilWaitPct", t.GilWaitPct);
+            w.WriteNumber("acquisitions", t.Acquisitions);
+            if (t.States is { } s)
+            {
+                w.WriteStartObject("states");
+                WriteDouble(w, "runningPct", s.RunningPct);
+                WriteDouble(w, "runnablePct", s.RunnablePct);
+                WriteDouble(w, "sleepingPct", s.SleepingPct);
+                WriteDouble(w, "sleepingGilPct", s.SleepingGilPct);
+                WriteDouble(w, "diskPct", s.DiskPct);
+                w.WriteEndObject();
+            }
+            else w.WriteNull("states");
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>One lane per thread: the report's threads (grouped by process, main thread first, then by start), then any thread only the spans know.</summary>
+    void WriteLanes(Utf8JsonWriter w, long origin)
+    {
+        var keys = new List<(int Pid, int Tid, bool IsMain, long Start, string? Name)>();
+        var seen = new HashSet<(int, int)>();
+        foreach (var t in _report.Threads)
+            if (seen.Add((t.Pid, t.Tid))) keys.Add((t.Pid, t.Tid, t.IsMain, t.StartNs, t.Name));
+        foreach (var lane in _spans.GilLanes.Concat(_spans.SchedLanes))
+            if (seen.Add((lane.Pid, lane.Tid)))
+                keys.Add((lane.Pid, lane.Tid, false, lane.Count > 0 ? lane.Start[0] : 0, null));
+        keys.Sort((a, b) => a.Pid != b.Pid ? a.Pid.CompareTo(b.Pid)
+            : a.IsMain != b.IsMain ? b.IsMain.CompareTo(a.IsMain)
+            : a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Tid.CompareTo(b.Tid));
+
+        w.WriteStartArray("lanes");
+        foreach (var k in keys)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("pid", k.Pid);
+            w.WriteNumber("tid", k.Tid);
+            w.WriteString("name", k.Name ?? $"tid {k.Tid}");
+            w.WriteBoolean("isMain", k.IsMain);
+            WriteTrack(w, "gil", _spans.Gil(k.Pid, k.Tid), origin);
+            WriteTrack(w, "sched", _spans.Sched(k.Pid, k.Tid), origin);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>
+    /// A track as {"n": count, "z": base64 of raw-deflated varints, "m": merged spans' per-state ns}. Per span two
+    /// varints: zigzag(gap since the previous span's end) and duration*8+state (7 = merged). A million spans
+    /// take ~4 MB instead of ~9 MB of decimal JSON, and the browser's HTML parser time is set by the bytes.
+    /// </summary>
+    static void WriteTrack(Utf8JsonWriter w, string name, LaneSpans? lane, long origin)
+    {
+        if (lane is null || lane.Count == 0) { w.WriteNull(name); return; }
+        w.WriteStartObject(name);
+        w.WriteNumber("n", lane.Count);
+        var packed = new MemoryStream();
+        using (var z = new DeflateStream(packed, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            var buf = new byte[1 << 16];
+            int at = 0;
+            long prevEnd = origin;
+            for (int i = 0; i < lane.Count; i++)
+            {
+                if (at > buf.Length - 20) { z.Write(buf, 0, at); at = 0; }
+                long gap = lane.Start[i] - prevEnd;
+                prevEnd = lane.End[i];
+                at = WriteVarint(buf, at, (ulong)((gap << 1) ^ (gap >> 63)));
+                ulong state = lane.State[i] == LaneSpans.Mixed ? 7UL : lane.State[i];
+                at = WriteVarint(buf, at, ((ulong)(lane.End[i] - lane.Start[i]) << 3) | state);
+            }
+            z.Write(buf, 0, at);
+        }
+        w.WriteBase64String("z", packed.GetBuffer().AsSpan(0, (int)packed.Length));
+        w.WriteStartArray("m");
+        foreach (var ns in lane.MixNs) w.WriteNumberValue(ns);
+        w.WriteEndArray();
+        w.WriteEndObject();
+        FlushSometimes(w);
+    }
+
+    static int WriteVarint(byte[] buf, int at, ulong v)
+    {
+        while (v >= 0x80)
+        {
+            buf[at++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+        buf[at++] = (byte)v;
+        return at;
+    }
+
+    /// <summary>A percentage of an empty life is NaN; JSON has no NaN, the page shows null as "–".</summary>
+    static void WriteDouble(Utf8JsonWriter w, string name, double value)
+    {
+        if (double.IsFinite(value)) w.WriteNumber(name, value); else w.WriteNull(name);
+    }
+
+    /// <summary>Utf8JsonWriter buffers until flushed: keep a million-span report from piling up in memory.</summary>
+    static void FlushSometimes(Utf8JsonWriter w)
+    {
+        if (w.BytesPending > 1 << 16) w.Flush();
+    }
+
+    void WriteBlame(Utf8JsonWriter w)
+    {
+        w.WriteStartArray("blame");
+        foreach (var b in _report.Blame)
+        {
+            w.WriteStartObject();
+            w.WriteString("function", b.Function);
+            w.WriteNumber("causedWaitNs", b.CausedWaitNs);
+            WriteDouble(w, "pctOfAllWait", b.PctOfAllWait);
+            w.WriteStartArray("victims");
+            foreach (var tid in b.VictimTids) w.WriteNumberValue(tid);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+}

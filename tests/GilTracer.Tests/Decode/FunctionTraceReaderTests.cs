@@ -1,0 +1,59 @@
+using System.Text;
+using GilTracer.Core.Decode;
+using GilTracer.Core.Model;
+using GilTracer.Tests.Analyze;
+
+namespace GilTracer.Tests.Decode;
+
+public class FunctionTraceReaderTests
+{
+    [Fact]
+    public void ReadsARealTrace()
+    {
+        var dir = BlameFixtures.Dir("hog312");
+        var t = FunctionTraceReader.Read(dir);
+        Assert.Equal("3.12.1", t.PythonVersion);
+        Assert.Equal("monitoring", t.Mode);
+        Assert.Equal((new FileInfo(Path.Combine(dir, "functions.bin")).Length - 16) / 16, t.Records.Length);
+        Assert.Equal(t.Records.Length, t.Stats!.Events);
+        Assert.Equal(["MainThread", "hog", "needy-1", "needy-2"], t.ThreadNames.Values.Order(StringComparer.Ordinal));
+        var hog = t.Functions.Values.Single(f => f.Name == "hog_the_gil");
+        Assert.Equal("hog_the_gil (hog_the_gil.py:11)", hog.Display);
+        Assert.Equal("time.sleep", t.Functions.Values.Single(f => f.Name == "time.sleep").Display);
+        Assert.False(t.Truncated);
+        // per thread, time only goes forward
+        foreach (var g in t.Records.GroupBy(r => r.Tid))
+            Assert.True(g.Zip(g.Skip(1)).All(p => p.First.TimestampNs <= p.Second.TimestampNs));
+    }
+
+    [Fact]
+    public void AFileCutMidRecordIsReadUpToItsLastWholeRecord()
+    {
+        var dir = BlameFixtures.Dir("hog38");
+        var bytes = File.ReadAllBytes(Path.Combine(dir, "functions.bin"));
+        var names = File.ReadAllBytes(Path.Combine(dir, "functions.names.jsonl"));
+        // as a crash leaves it: records cut mid-way, the names file cut mid-line
+        var t = FunctionTraceReader.Read(new MemoryStream(bytes[..^7]), new MemoryStream(names[..^5]));
+        Assert.True(t.Truncated);
+        Assert.Equal((bytes.Length - 16) / 16 - 1, t.Records.Length);
+    }
+
+    [Fact]
+    public void NotATraceIsOneClearError()
+    {
+        var e = Assert.Throws<GilTracerException>(() =>
+            FunctionTraceReader.Read(new MemoryStream(Encoding.ASCII.GetBytes("hello, this is not a trace")), new MemoryStream()));
+        Assert.Contains("GILFUNC1", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Throws<GilTracerException>(() => FunctionTraceReader.Read("/nonexistent/functions"));
+    }
+
+    [Fact]
+    public void EmptyTraceHasNoRecords()
+    {
+        var header = "GILFUNC1"u8.ToArray().Concat(new byte[] { 16, 0, 0, 0, 0, 0, 0, 0 }).ToArray();
+        var t = FunctionTraceReader.Read(new MemoryStream(header), new MemoryStream());
+        Assert.Empty(t.Records);
+        Assert.False(t.Truncated);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Xml.Linq;
+using GilTracer.Core.Analyze;
+using GilTracer.Core.Model;
+using GilTracer.Core.Render;
+using GilTracer.Tests.Analyze;
+
+namespace GilTracer.Tests.Render;
+
+public class FlameGraphRendererTests
+{
+    static FunctionTimeline Hostile()
+    {
+        var t = new FunctionTrace { Pid = 1, Records = [new(0, 10, FunctionRecordKind.Enter, 1), new(10, 10, FunctionRecordKind.Enter, 2)] };
+        t.Functions[1] = new FunctionInfo(1, "a;b\nc", "/x/<evil>&\"file\".py", 3);
+        t.Functions[2] = new FunctionInfo(2, "<script>alert(1)</script>", "<built-in>", 0);
+        return FunctionTimeline.Build(t);
+    }
+
+    [Fact]
+    public void FoldedLinesCannotBeSplitByNames()
+    {
+        var tl = Hostile();
+        var f = new FoldedStacks();
+        f.Add(10, tl.Visit2(10, 20), 500);
+        var stacks = FoldedStacksRenderer.Stacks(f, tl, _ => "thr;ead\n1");
+        var sw = new StringWriter();
+        FoldedStacksRenderer.Write(stacks, sw);
+        var line = Assert.Single(sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("thr:ead 1;a:b c (<evil>&\"file\".py:3);<script>alert(1)</script> 500", line);
+        var back = Assert.Single(FoldedStacksRenderer.Parse(new StringReader(sw.ToString())));
+        Assert.Equal(3, back.Frames.Length);
+        Assert.Equal(500, back.Value);
+    }
+
+    [Fact]
+    public void SvgIsWellFormedAndEscapesNames()
+    {
+        var tl = Hostile();
+        var f = new FoldedStacks();
+        f.Add(10, tl.Visit2(10, 20), 500);
+        var sw = new StringWriter();
+        FlameGraphSvgRenderer.Write(FoldedStacksRenderer.Stacks(f, tl, _ => "t"), "title <&>", sw);
+        var svg = sw.ToString();
+        Assert.DoesNotContain("<script>", svg);
+        var doc = XDocument.Parse(svg); // throws if not well-formed
+        var titles = doc.Descendants().Where(e => e.Name.LocalName == "title").Select(e => e.Value).ToList();
+        Assert.Contains(titles, t => t.StartsWith("<script>alert(1)</script> — "));
+    }
+
+    [Fact]
+    public void RealRecording_HoldingGraphIsTheBlameAndHogTheGilIsItsWidestLeaf()
+    {
+        var (_, r, tl) = BlameFixtures.Analyze("hog312");
+        var stacks = FoldedStacksRenderer.Stacks(r.Holding, tl, tid => $"t{tid}");
+        Assert.Equal(r.TotalWaitNs - r.HandoffWaitNs, stacks.Sum(s => s.Value));
+        var widest = stacks.MaxBy(s => s.Value)!;
+        Assert.StartsWith("hog_the_gil (", widest.Frames[^1]);
+        var sw = new StringWriter();
+        FlameGraphSvgRenderer.Write(stacks, "holding", sw);
+        Assert.Contains("hog_the_gil", sw.ToString());
+        XDocument.Parse(sw.ToString());
+        // waiting: the needy threads wait inside time.sleep (the GIL is taken back before it returns)
+        var waiting = FoldedStacksRenderer.Stacks(r.Waiting, tl, tid => $"t{tid}");
+        Assert.Equal(r.TotalWaitNs, waiting.Sum(s => s.Value));
+        Assert.Equal("time.sleep", waiting.MaxBy(s => s.Value)!.Frames[^1]);
+    }
+}
+
+static class TimelineTestExtensions
+{
+    /// <summary>The stack a thread runs at the start of [from, to).</summary>
+    public static int Visit2(this FunctionTimeline tl, int tid, long from)
+    {
+        int stack = -1;
+        tl.Visit(tid, from, from + 1, (s, _) => stack = s);
+        return stack;
+    }
+}
