@@ -12,7 +12,7 @@ namespace GilTracer.Core.Locate;
 /// </summary>
 public static class ProcessLocator
 {
-    public static PythonTarget Locate(int pid)
+    public static PythonTarget Locate(int pid, LocateOptions? options = null)
     {
         var proc = $"/proc/{pid}";
         if (pid <= 0 || !Directory.Exists(proc)) throw new GilTracerException($"no process with pid {pid}");
@@ -45,8 +45,11 @@ public static class ProcessLocator
         if (lib is null && !ExportsPythonApi(binary))
             throw new GilTracerException($"process {pid} ({comm}) is not running CPython: no libpython mapped and no Python API in {inProcess}");
         var shown = version is { } vv ? $"{vv.Major}.{vv.Minor}" : "3";
-        // Symbols, else debug info, else the disassembly heuristic: as for run (stripped distro Pythons included).
-        return PythonLocator.LocateIn(new InterpreterFacts(exe, shown, false, files), binary, lib is not null, new LocateOptions());
+        // Symbols, a debug file, or the stripped-binary heuristic, as for `run`.
+        var target = PythonLocator.LocateIn(new InterpreterFacts(exe, shown, false, files), binary, lib is not null, options ?? new LocateOptions());
+        if (target.Sites.Count == 0)
+            throw new GilTracerException($"found no take_gil/drop_gil code in {inProcess} of process {pid} ({comm}); see `giltracer doctor`");
+        return target;
     }
 
     /// <summary>The files of /proc/PID/maps, in order of first appearance ("(deleted)" suffix kept).</summary>

@@ -1,3 +1,4 @@
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
@@ -14,7 +15,10 @@ public sealed record AttachOptions(
     /// <summary>JSON lines [pid, native_id, name] with Python thread names (the IPython extension writes them).</summary>
     string? NamesFile = null,
     /// <summary>Written once the probes are live and perf records: lets a caller start what it wants traced.</summary>
-    string? ReadyFile = null);
+    string? ReadyFile = null,
+    /// <summary>--state: also record sched events (system-wide, filtered to the process) for thread states.</summary>
+    bool EnableSched = false,
+    LocateOptions? Locate = null);
 
 /// <summary>locate (from /proc/PID) → probe → record `perf record -p PID` → decode → analyze → render.</summary>
 public static class AttachPipeline
@@ -28,15 +32,18 @@ public static class AttachPipeline
         SystemChecks.FindPerf();
         SystemChecks.RequireRoot();
         ev.Status?.Invoke($"locating the GIL in process {o.Pid}");
-        var target = ProcessLocator.Locate(o.Pid);
+        var target = ProcessLocator.Locate(o.Pid, o.Locate);
         ev.Verbose?.Invoke(ProbedRecording.Describe(target));
+        foreach (var note in target.Notes) ev.Verbose?.Invoke(note);
 
         o.Outputs.CreateDirectories();
         File.Delete(o.Outputs.PerfDataPath);
+        File.Delete(o.Outputs.SchedDataPath);
         if (o.ReadyFile is not null) File.Delete(o.ReadyFile);
         Dictionary<int, string> aliveAtStart = new();
-        var outcome = ProbedRecording.Record(target.Sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, [], o.MmapPages,
-                AttachPid: o.Pid, DurationSeconds: o.DurationSeconds, OnEnabled: () =>
+        var outcome = ProbedRecording.Record(target.Sites, selector => new RecordRequest(
+                [selector], o.Outputs.PerfDataPath, [], o.MmapPages,
+                AttachPid: o.Pid, DurationSeconds: o.DurationSeconds, SchedOutputFile: o.EnableSched ? o.Outputs.SchedDataPath : null, OnEnabled: () =>
                 {
                     aliveAtStart = ProcessLocator.Threads(o.Pid);
                     if (o.ReadyFile is not null) File.WriteAllText(o.ReadyFile, $"{Environment.ProcessId}\n");
@@ -64,9 +71,11 @@ public static class AttachPipeline
         if (o.NamesFile is not null)
             foreach (var (tid, name) in ThreadNamesReader.Read(o.NamesFile)) names[tid] = name;
 
-        var report = ProbedRecording.Decode(o.Outputs, names, null, new AnalysisExtras(Window: window),
+        var extras = new AnalysisExtras(Sched: o.EnableSched, Scope: o.EnableSched ? TaskScope.Tree([o.Pid]) : null, Window: window);
+        var report = ProbedRecording.Decode(o.Outputs, names, null, extras,
             $"perf recorded nothing while attached to process {o.Pid}; run with --verbose to see the perf command", ev,
-            exited ? [$"process {o.Pid} exited during the recording: the report covers it up to its end"] : null);
+            notes: exited ? [$"process {o.Pid} exited during the recording: the report covers it up to its end"] : null,
+            schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);
         return new RunResult(report, 0, target);
     }
 }

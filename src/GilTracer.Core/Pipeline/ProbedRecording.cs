@@ -1,3 +1,4 @@
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
@@ -14,6 +15,20 @@ public static class ProbedRecording
         $"Python {t.Version} at {t.Executable}; GIL code in {t.GilBinary} ({t.Method}): " +
         string.Join(", ", t.Sites.Select(s => $"{s.Kind} {s.Description}@0x{s.FileOffset:x}"));
 
+    /// <summary>The target's probe sites plus those of each other interpreter the program runs as a child (one group for all).</summary>
+    public static List<ProbeSite> WithChildPythons(PythonTarget target, IReadOnlyList<string>? children, Func<string, string> resolve, PipelineEvents ev)
+    {
+        var sites = target.Sites.ToList();
+        foreach (var child in children ?? [])
+        {
+            var t = PythonLocator.Locate(resolve(child));
+            ev.Verbose?.Invoke("child " + Describe(t));
+            if (sites.Any(s => s.Binary == t.GilBinary)) continue; // the same libpython: already probed
+            sites.AddRange(t.Sites);
+        }
+        return sites;
+    }
+
     /// <summary>Creates the run's uprobe group on the sites, records with the request built for its selector, removes the probes.</summary>
     public static RecordOutcome Record(IReadOnlyList<ProbeSite> sites, Func<string, RecordRequest> request, string status, PipelineEvents ev)
     {
@@ -23,7 +38,7 @@ public static class ProbedRecording
         return PerfRecorder.Run(request(group.Selector), ev.Verbose);
     } // probes removed here, before decoding: nothing needs them any more
 
-    /// <summary>Decodes OUTPUT/perf.data and writes the outputs; names are Python thread names by tid.</summary>
+    /// <summary>Decodes OUTPUT/perf.data (native reader) and writes the outputs; names are Python thread names by tid.</summary>
     public static GilReport Decode(OutputOptions outputs, IReadOnlyDictionary<int, string> names, int? exitCode,
         AnalysisExtras extras, string nothingRecorded, PipelineEvents ev, IEnumerable<string>? notes = null, string? schedData = null)
     {

@@ -15,8 +15,9 @@ public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<stri
 /// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
 /// <param name="Locate">Expert overrides of where to probe (--take-gil-offset, --drop-gil-offset).</param>
 /// <param name="EnableSched">--state: also record sched events (system-wide, into sched.data), filtered to the program's process tree.</param>
+/// <param name="ChildPythons">Other interpreters the program starts as child processes (probed too; run follows children).</param>
 public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
-    bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false);
+    bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false, IReadOnlyList<string>? ChildPythons = null);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
 
@@ -35,6 +36,7 @@ public static class RunPipeline
         var target = PythonLocator.Locate(python, o.Locate ?? new LocateOptions());
         ev.Verbose?.Invoke(ProbedRecording.Describe(target));
         foreach (var note in target.Notes) ev.Verbose?.Invoke(note);
+        var sites = ProbedRecording.WithChildPythons(target, o.ChildPythons, ResolvePython, ev);
 
         o.Outputs.CreateDirectories();
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
@@ -44,7 +46,7 @@ public static class RunPipeline
         var env = new Dictionary<string, string>
         {
             ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),
-            ["PYTHONPATH"] = BootstrapFiles.PythonPath(boot),
+            ["PYTHONPATH"] = BootstrapFiles.PythonPath(boot), // site/sitecustomize.py names threads in every child Python
         };
         if (o.Functions)
         {
@@ -58,9 +60,11 @@ public static class RunPipeline
         command.Add(o.Target.Value);
         command.AddRange(o.Target.Arguments);
 
-        int exitCode = ProbedRecording.Record(target.Sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, command,
+        using var watcher = new ChildPythonWatcher(sites.Select(s => s.Binary).Distinct());
+        int exitCode = ProbedRecording.Record(sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, command,
                 o.MmapPages, env, SchedOutputFile: o.EnableSched ? o.Outputs.SchedDataPath : null),
             "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
+        watcher.Dispose();
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
         FunctionAttribution? functions = null;
         if (o.Functions)
@@ -71,6 +75,7 @@ public static class RunPipeline
         var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
         var report = ProbedRecording.Decode(o.Outputs, names, exitCode, new AnalysisExtras(functions, o.EnableSched, scope),
             $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev,
+            notes: watcher.Warnings().ToList(),
             schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);
         return new RunResult(report, exitCode, target);
     }

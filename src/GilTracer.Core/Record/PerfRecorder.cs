@@ -13,8 +13,6 @@ public sealed record RecordRequest(
     IReadOnlyDictionary<string, string>? Environment = null,
     int? AttachPid = null,
     double? DurationSeconds = null,
-    /// <summary>-a: record every CPU (sched events of a switch-in or a wakeup happen in other tasks' context).</summary>
-    bool SystemWide = false,
     /// <summary>Attach only: runs once perf has acknowledged that its events are live (e.g. to list the threads alive then).</summary>
     Action? OnEnabled = null,
     /// <summary>Also record sched events system-wide into this file, from before the program starts until it ends (--state).</summary>
@@ -63,7 +61,6 @@ public static class PerfRecorder
         psi.ArgumentList.Add("CLOCK_MONOTONIC");
         psi.ArgumentList.Add("-m");
         psi.ArgumentList.Add(req.MmapPages.ToString());
-        if (req.SystemWide) psi.ArgumentList.Add("-a");
         foreach (var e in req.Events) { psi.ArgumentList.Add("-e"); psi.ArgumentList.Add(e); }
         psi.ArgumentList.Add("-o");
         psi.ArgumentList.Add(req.OutputFile);
@@ -117,15 +114,17 @@ public static class PerfRecorder
             enabledNs = PerfControl.MonotonicNs();
             req.OnEnabled?.Invoke();
         }
-        if (req.DurationSeconds is { } seconds)
+        var deadline = req.DurationSeconds is { } seconds ? DateTime.UtcNow + TimeSpan.FromSeconds(seconds) : DateTime.MaxValue;
+        // perf -p ends by itself when the process exits.
+        while (!proc.WaitForExit(1000))
         {
-            if (!proc.WaitForExit(TimeSpan.FromSeconds(seconds)))
+            if (DateTime.UtcNow >= deadline)
             {
                 Stop();
                 proc.WaitForExit();
+                break;
             }
         }
-        else proc.WaitForExit();
         return new RecordOutcome(proc.ExitCode, enabledNs, stoppedNs);
     }
 }

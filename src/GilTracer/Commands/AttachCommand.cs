@@ -17,6 +17,9 @@ static class AttachCommand
     static readonly Option<string?> ReadyFile = new("--ready-file")
     { Description = "Create this file once the probes are live and perf records (for scripts that start work then)", HelpName = "file" };
 
+    static readonly Option<bool> State = new("--state")
+    { Description = "Also record kernel sched events (system-wide, filtered to the process): running, runnable, sleeping, S(GIL) and disk time per thread" };
+
     public static Command Create()
     {
         var c = new Command("attach", "Trace the GIL of a running Python process: probe its libpython, record it with perf, print the per-thread table and write the outputs");
@@ -25,12 +28,13 @@ static class AttachCommand
         c.Add(MmapPages);
         c.Add(Names);
         c.Add(ReadyFile);
+        c.Add(State);
         OutputArgs.AddTo(c);
         c.SetAction(p => Cli.Guard(p, () =>
         {
             var outputs = OutputArgs.From(p);
             var result = AttachPipeline.Attach(new AttachOptions(p.GetValue(Pid), outputs, p.GetValue(Duration), p.GetValue(MmapPages),
-                p.GetValue(Names), p.GetValue(ReadyFile)), Cli.Events(p));
+                p.GetValue(Names), p.GetValue(ReadyFile), p.GetValue(State)), Cli.Events(p));
             ReportPrinter.Print(p, result.Report, outputs);
             return 0;
         }));
