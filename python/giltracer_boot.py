@@ -33,6 +33,8 @@ def _note(thread, tid=None):
 
 def _install():
     global _out
+    if getattr(threading, "_giltracer_hooked", False):
+        return  # site/sitecustomize.py did it (and keeps GILTRACER_THREADS for child processes)
     path = os.environ.pop("GILTRACER_THREADS", None)
     if not path:
         return

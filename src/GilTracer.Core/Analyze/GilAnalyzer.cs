@@ -22,11 +22,15 @@ public sealed class GilAnalyzer
     long _firstNs = long.MaxValue, _lastNs = long.MinValue;
     long _events, _duplicates, _lost;
     int _defaultPid;
+    RecordingWindow? _window;
 
     public void AddSink(IIntervalSink sink) => _sinks.Add(sink);
 
     /// <summary>Python's own thread names (threading.Thread.name), which win over perf's 15-byte comm.</summary>
     public void SetPythonThreadName(int tid, string name) => _pythonNames[tid] = name;
+
+    /// <summary>Attach: the real start and stop of the recording and which threads lived across them.</summary>
+    public void SetRecordingWindow(RecordingWindow window) => _window = window;
 
     public void Process(IEnumerable<TraceEvent> events)
     {
@@ -101,9 +105,14 @@ public sealed class GilAnalyzer
                 EventKind.DropGil => GilState.Hold,
                 _ => GilState.Release,
             };
-            // A recorded fork (sched events, --state) is the exact start of the thread's life.
+            // Where life starts: a recorded fork (--state) is exact; a thread alive when an attach began lived since
+            // the start; a first event other than a take_gil entry was under way since before the recording.
+            bool existed = _window is not null && _window.AliveAtStart.Contains(e.Tid);
+            long recordingStart = _window is not null ? Math.Min(_window.StartNs, _firstNs) : Math.Min(_firstNs, p.StartNs);
             long start = _forkNs.Remove(e.Tid, out long forkNs) && forkNs <= ts ? forkNs
-                : before == GilState.NoGil ? ts : Math.Min(_firstNs, p.StartNs);
+                : before != GilState.NoGil ? recordingStart
+                : existed ? Math.Min(_window!.StartNs, _firstNs) : ts;
+            if (start < p.StartNs) p.StartNs = start;
             t.StartNs = start;
             t.StateSinceNs = start;
             t.WaitStartNs = start;
@@ -191,14 +200,17 @@ public sealed class GilAnalyzer
     {
         var report = new GilReport { LostEvents = _lost, DuplicateEvents = _duplicates, EventCount = _events };
         if (_threads.Count == 0) return report;
-        report.StartNs = _firstNs;
-        report.EndNs = _lastNs;
+        report.StartNs = _window is null ? _firstNs : Math.Min(_firstNs, _window.StartNs);
+        report.EndNs = _window is null ? _lastNs : Math.Max(_lastNs, _window.EndNs);
+        foreach (var t in _threads.Values)
+            if (IsAliveAtEnd(t)) { var p = _processes[t.Pid]; p.EndNs = Math.Max(p.EndNs, _window!.EndNs); }
         foreach (var t in _threads.Values)
         {
             var p = _processes[t.Pid];
             // A wait or hold still open at the end lasts until the process's last event (a daemon thread
-            // parked in take_gil at shutdown never returns); otherwise life ends at the thread's last event.
-            long end = t.ExitNs >= 0 ? t.ExitNs : t.State is GilState.Wait or GilState.Hold ? p.EndNs : t.LastNs;
+            // parked in take_gil at shutdown never returns); otherwise life ends at the thread's last event,
+            // or at the end of an attach for threads that were still alive then.
+            long end = t.ExitNs >= 0 ? t.ExitNs : IsAliveAtEnd(t) ? p.EndNs : t.State is GilState.Wait or GilState.Hold ? p.EndNs : t.LastNs;
             if (t.State == GilState.Hold) EndHold(p, t, end);
             Close(t, end);
             t.LastNs = end;
@@ -225,6 +237,8 @@ public sealed class GilAnalyzer
         if (_lost > 0) report.Warnings.Add($"perf lost {_lost} events: numbers around the gaps are uncertain; raise --mmap-pages");
         return report;
     }
+
+    bool IsAliveAtEnd(ThreadTrack t) => _window is not null && t.ExitNs < 0 && _window.AliveAtEnd.Contains(t.Tid);
 
     static double Pct(long part, long whole) => whole <= 0 ? 0 : 100.0 * part / whole;
 }

@@ -12,9 +12,19 @@ public static class BootstrapFiles
         foreach (var name in asm.GetManifestResourceNames().Where(n => n.StartsWith("python/", StringComparison.Ordinal)))
         {
             using var src = asm.GetManifestResourceStream(name)!;
-            using var dst = File.Create(Path.Combine(dir, name["python/".Length..]));
+            var path = Path.Combine(dir, name["python/".Length..]);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!); // python/site/ holds the sitecustomize hook
+            using var dst = File.Create(path);
             src.CopyTo(dst);
         }
         return Path.Combine(dir, "giltracer_boot.py");
+    }
+
+    /// <summary>PYTHONPATH for a traced program: our site/ folder (sitecustomize hook, inherited by every child Python) first, then the user's.</summary>
+    public static string PythonPath(string bootstrapPath)
+    {
+        var site = Path.Combine(Path.GetDirectoryName(bootstrapPath)!, "site");
+        var user = Environment.GetEnvironmentVariable("PYTHONPATH");
+        return string.IsNullOrEmpty(user) ? site : $"{site}:{user}";
     }
 }

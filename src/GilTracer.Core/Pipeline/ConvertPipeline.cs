@@ -22,7 +22,7 @@ public static class ConvertPipeline
         bool systemWide = false;
         GilReport report;
         if (input == "-")
-            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames, null, fn, sched, scope);
+            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope));
         else
         {
             if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
@@ -48,12 +48,12 @@ public static class ConvertPipeline
                         systemWide || withSched);
                 // Stacks tell sleeps inside take_gil apart (recordings without GIL probes): perf script symbolizes them.
                 ev?.Status?.Invoke($"reading {input} with perf script (it has call stacks)");
-                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader, info.HasCallchains), outputs, pythonNames, null, fn, sched, scope);
+                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader, info.HasCallchains), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope));
             }
             else
             {
                 using var f = File.OpenRead(input);
-                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, fn, sched, scope);
+                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope));
             }
         }
         Check(reader, input, mode);
@@ -80,7 +80,7 @@ public static class ConvertPipeline
             throw new GilTracerException($"{input} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
         var events = data.ReadEvents();
         if (schedData is not null) events = EventMerger.Merge(events, schedData.ReadEvents());
-        var report = AnalysisPipeline.Analyze(events, outputs, pythonNames, null, functions, sched, scope);
+        var report = AnalysisPipeline.Analyze(events, outputs, pythonNames, null, new AnalysisExtras(functions, sched, scope));
         if (report.EventCount == 0)
             throw new GilTracerException($"{input} holds no events: the recording is empty");
         if (scope is null && systemWide)

@@ -15,8 +15,9 @@ public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<stri
 /// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
 /// <param name="Locate">Expert overrides of where to probe (--take-gil-offset, --drop-gil-offset).</param>
 /// <param name="EnableSched">--state: also record sched events (system-wide, into sched.data), filtered to the program's process tree.</param>
+/// <param name="ChildPythons">Other interpreters the program starts as child processes (probed too; run follows children).</param>
 public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
-    bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false);
+    bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false, IReadOnlyList<string>? ChildPythons = null);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
 
@@ -33,16 +34,20 @@ public static class RunPipeline
         var python = ResolvePython(o.Python);
         ev.Status?.Invoke($"locating the GIL in {python}");
         var target = PythonLocator.Locate(python, o.Locate ?? new LocateOptions());
-        ev.Verbose?.Invoke($"Python {target.Version} at {target.Executable}; GIL code in {target.GilBinary} ({target.Method}): " +
-                           string.Join(", ", target.Sites.Select(s => $"{s.Kind} {s.Description} (file offset 0x{s.FileOffset:x})")));
+        ev.Verbose?.Invoke(ProbedRecording.Describe(target));
         foreach (var note in target.Notes) ev.Verbose?.Invoke(note);
+        var sites = ProbedRecording.WithChildPythons(target, o.ChildPythons, ResolvePython, ev);
 
         o.Outputs.CreateDirectories();
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.PerfDataPath);
         File.Delete(o.Outputs.SchedDataPath);
-        var env = new Dictionary<string, string> { ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath) };
+        var env = new Dictionary<string, string>
+        {
+            ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),
+            ["PYTHONPATH"] = BootstrapFiles.PythonPath(boot), // site/sitecustomize.py names threads in every child Python
+        };
         if (o.Functions)
         {
             if (Directory.Exists(o.Outputs.FunctionsDir)) Directory.Delete(o.Outputs.FunctionsDir, true);
@@ -55,17 +60,11 @@ public static class RunPipeline
         command.Add(o.Target.Value);
         command.AddRange(o.Target.Arguments);
 
-        int exitCode;
-        using (var group = UprobeGroup.Create(target.Sites))
-        {
-            ev.Verbose?.Invoke($"uprobe group {group.Name}: {string.Join(", ", group.Events)}");
-            ev.Status?.Invoke("recording (Ctrl-C stops the program and keeps what was recorded)");
-            exitCode = PerfRecorder.Record(new RecordRequest([group.Selector], o.Outputs.PerfDataPath, command, o.MmapPages, env,
-                SchedOutputFile: o.EnableSched ? o.Outputs.SchedDataPath : null), ev.Verbose);
-        } // probes removed here, before decoding: nothing needs them any more
-        if (!File.Exists(o.Outputs.PerfDataPath))
-            throw new GilTracerException($"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command");
-        ev.Status?.Invoke("decoding");
+        using var watcher = new ChildPythonWatcher(sites.Select(s => s.Binary).Distinct());
+        int exitCode = ProbedRecording.Record(sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, command,
+                o.MmapPages, env, SchedOutputFile: o.EnableSched ? o.Outputs.SchedDataPath : null),
+            "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
+        watcher.Dispose();
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
         FunctionAttribution? functions = null;
         if (o.Functions)
@@ -74,19 +73,10 @@ public static class RunPipeline
             if (functions is null) ev.Warning?.Invoke("--functions: the function tracer wrote nothing (the program did not start?)");
         }
         var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
-        var data = new PerfDataReader(o.Outputs.PerfDataPath);
-        var events = data.ReadEvents();
-        PerfDataReader? schedData = null;
-        if (o.EnableSched && File.Exists(o.Outputs.SchedDataPath))
-        {
-            schedData = new PerfDataReader(o.Outputs.SchedDataPath);
-            events = EventMerger.Merge(events, schedData.ReadEvents());
-        }
-        var report = AnalysisPipeline.Analyze(events, o.Outputs, names, exitCode, functions, o.EnableSched, scope);
-        report.Warnings.AddRange(data.Warnings);
-        if (schedData is not null) report.Warnings.AddRange(schedData.Warnings.Select(w => $"sched.data: {w}"));
-        if (report.Threads.Count == 0)
-            report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
+        var report = ProbedRecording.Decode(o.Outputs, names, exitCode, new AnalysisExtras(functions, o.EnableSched, scope),
+            $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev,
+            notes: watcher.Warnings().ToList(),
+            schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);
         return new RunResult(report, exitCode, target);
     }
 

@@ -13,9 +13,17 @@ public sealed record RecordRequest(
     IReadOnlyDictionary<string, string>? Environment = null,
     int? AttachPid = null,
     double? DurationSeconds = null,
-    bool SystemWide = false,
+    /// <summary>Attach only: runs once perf has acknowledged that its events are live (e.g. to list the threads alive then).</summary>
+    Action? OnEnabled = null,
     /// <summary>Also record sched events system-wide into this file, from before the program starts until it ends (--state).</summary>
     string? SchedOutputFile = null);
+
+/// <summary>
+/// How a recording went: perf's exit code; for attach, when the events were enabled and when we stopped perf
+/// (CLOCK_MONOTONIC ns, taken at perf's acknowledgement, so events may precede it by microseconds; StoppedNs is 0
+/// when perf ended on its own because the target exited).
+/// </summary>
+public sealed record RecordOutcome(int ExitCode, long EnabledNs, long StoppedNs);
 
 /// <summary>
 /// Runs `perf record -k CLOCK_MONOTONIC` around the target. The target shares our terminal; Ctrl-C reaches
@@ -34,13 +42,16 @@ public static class PerfRecorder
     const int SIGINT = 2;
 
     /// <summary>Runs perf; returns its exit code, which is the target's (128+signal when it was killed).</summary>
-    public static int Record(RecordRequest req, Action<string>? log = null)
+    public static int Record(RecordRequest req, Action<string>? log = null) => Run(req, log).ExitCode;
+
+    /// <summary>Runs perf; an attach (AttachPid) starts with events disabled and enables them through the control FIFOs.</summary>
+    public static RecordOutcome Run(RecordRequest req, Action<string>? log = null)
     {
         using var sched = req.SchedOutputFile is { } schedFile ? SchedRecorder.Start(schedFile, req.MmapPages, log) : null;
         return RecordTarget(req, log);
     }
 
-    static int RecordTarget(RecordRequest req, Action<string>? log)
+    static RecordOutcome RecordTarget(RecordRequest req, Action<string>? log)
     {
         var perf = SystemChecks.FindPerf();
         var psi = new ProcessStartInfo(perf) { UseShellExecute = false };
@@ -50,14 +61,15 @@ public static class PerfRecorder
         psi.ArgumentList.Add("CLOCK_MONOTONIC");
         psi.ArgumentList.Add("-m");
         psi.ArgumentList.Add(req.MmapPages.ToString());
-        if (req.SystemWide) psi.ArgumentList.Add("-a");
         foreach (var e in req.Events) { psi.ArgumentList.Add("-e"); psi.ArgumentList.Add(e); }
         psi.ArgumentList.Add("-o");
         psi.ArgumentList.Add(req.OutputFile);
+        using var control = req.AttachPid is null ? null : new PerfControl();
         if (req.AttachPid is { } pid)
         {
             psi.ArgumentList.Add("-p");
             psi.ArgumentList.Add(pid.ToString());
+            foreach (var a in control!.PerfArguments) psi.ArgumentList.Add(a);
         }
         if (req.Command.Count > 0)
         {
@@ -71,23 +83,48 @@ public static class PerfRecorder
         Process proc;
         try { proc = Process.Start(psi)!; }
         catch (Exception e) { throw new GilTracerException($"cannot start perf: {e.Message}"); }
+        long stoppedNs = 0;
+        void Stop()
+        {
+            try
+            {
+                if (proc.HasExited) return;
+                if (stoppedNs == 0) stoppedNs = PerfControl.MonotonicNs();
+                Kill(proc.Id, SIGINT);
+            }
+            catch (InvalidOperationException) { }
+        }
         void Forward(PosixSignalContext ctx)
         {
             ctx.Cancel = true; // stay alive: what perf recorded still has to be decoded and written
-            try { if (!proc.HasExited) Kill(proc.Id, SIGINT); } catch (InvalidOperationException) { }
+            Stop();
         }
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
         using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Forward);
-        if (req.DurationSeconds is { } seconds)
+        long enabledNs = 0;
+        if (control is not null)
         {
-            if (!proc.WaitForExit(TimeSpan.FromSeconds(seconds)))
+            if (!control.Enable(() => !proc.HasExited, TimeSpan.FromSeconds(60)))
             {
-                Kill(proc.Id, SIGINT);
+                Stop();
                 proc.WaitForExit();
+                return new RecordOutcome(proc.ExitCode, 0, 0); // perf failed to attach: its exit code says so
+            }
+            enabledNs = PerfControl.MonotonicNs();
+            req.OnEnabled?.Invoke();
+        }
+        var deadline = req.DurationSeconds is { } seconds ? DateTime.UtcNow + TimeSpan.FromSeconds(seconds) : DateTime.MaxValue;
+        // perf -p ends by itself when the process exits.
+        while (!proc.WaitForExit(1000))
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                Stop();
+                proc.WaitForExit();
+                break;
             }
         }
-        else proc.WaitForExit();
-        return proc.ExitCode;
+        return new RecordOutcome(proc.ExitCode, enabledNs, stoppedNs);
     }
 }

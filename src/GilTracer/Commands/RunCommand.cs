@@ -13,6 +13,8 @@ static class RunCommand
     { Description = "Python interpreter to trace (pyenv shims and venvs are resolved)", DefaultValueFactory = _ => "python3" };
     static readonly Option<int> MmapPages = new("--mmap-pages")
     { Description = "perf ring buffer size in pages per CPU (raise it if events are lost)", DefaultValueFactory = _ => 2048 };
+    static readonly Option<string[]> ChildPython = new("--child-python")
+    { Description = "Another Python the program runs in child processes, probed too (repeat for several)", HelpName = "path" };
     static readonly Option<bool> Functions = new("--functions")
     { Description = "Trace Python function calls too (in-process tracer): blame table (who held the GIL while others waited), flame graphs, functions on the trace. Slows call-heavy code" };
     static readonly Option<bool> State = new("--state")
@@ -27,8 +29,10 @@ static class RunCommand
         c.Add(Code);
         c.Add(Python);
         c.Add(MmapPages);
+        c.Add(ChildPython);
         c.Add(Functions);
         c.Add(State);
+        LocateArgs.AddTo(c);
         OutputArgs.AddTo(c);
         c.Add(Target);
         c.SetAction(p => Cli.Guard(p, () => Run(p)));
@@ -49,7 +53,7 @@ static class RunCommand
         };
         var outputs = OutputArgs.From(p);
         var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages), p.GetValue(Functions),
-            EnableSched: p.GetValue(State)), Cli.Events(p));
+            LocateArgs.From(p), EnableSched: p.GetValue(State), ChildPythons: p.GetValue(ChildPython)), Cli.Events(p));
         ReportPrinter.Print(p, result.Report, outputs);
         return result.ExitCode;
     }

@@ -7,12 +7,13 @@ static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Process Start(IEnumerable<string> args, IDictionary<string, string>? env = null, string? stdin = null)
+    public static Process Start(IEnumerable<string> args, IDictionary<string, string>? env = null, string? stdin = null, bool setprivAsNobody = false)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(setprivAsNobody ? "setpriv" : "dotnet")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false,
         };
+        if (setprivAsNobody) foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet" }) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "giltracer.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
@@ -25,9 +26,9 @@ static class CliRunner
         return p;
     }
 
-    public static Result Run(IEnumerable<string> args, IDictionary<string, string>? env = null, string? stdin = null)
+    public static Result Run(IEnumerable<string> args, IDictionary<string, string>? env = null, string? stdin = null, bool setprivAsNobody = false)
     {
-        using var p = Start(args, env, stdin);
+        using var p = Start(args, env, stdin, setprivAsNobody);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("giltracer did not finish in 120 s"); }

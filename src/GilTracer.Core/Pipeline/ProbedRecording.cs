@@ -1,0 +1,62 @@
+using GilTracer.Core.Analyze;
+using GilTracer.Core.Decode;
+using GilTracer.Core.Locate;
+using GilTracer.Core.Model;
+using GilTracer.Core.Probe;
+using GilTracer.Core.Record;
+using GilTracer.Core.Render;
+
+namespace GilTracer.Core.Pipeline;
+
+/// <summary>What run and attach share: probe → record (probes removed right after) → decode → analyze → render.</summary>
+public static class ProbedRecording
+{
+    public static string Describe(PythonTarget t) =>
+        $"Python {t.Version} at {t.Executable}; GIL code in {t.GilBinary} ({t.Method}): " +
+        string.Join(", ", t.Sites.Select(s => $"{s.Kind} {s.Description}@0x{s.FileOffset:x}"));
+
+    /// <summary>The target's probe sites plus those of each other interpreter the program runs as a child (one group for all).</summary>
+    public static List<ProbeSite> WithChildPythons(PythonTarget target, IReadOnlyList<string>? children, Func<string, string> resolve, PipelineEvents ev)
+    {
+        var sites = target.Sites.ToList();
+        foreach (var child in children ?? [])
+        {
+            var t = PythonLocator.Locate(resolve(child));
+            ev.Verbose?.Invoke("child " + Describe(t));
+            if (sites.Any(s => s.Binary == t.GilBinary)) continue; // the same libpython: already probed
+            sites.AddRange(t.Sites);
+        }
+        return sites;
+    }
+
+    /// <summary>Creates the run's uprobe group on the sites, records with the request built for its selector, removes the probes.</summary>
+    public static RecordOutcome Record(IReadOnlyList<ProbeSite> sites, Func<string, RecordRequest> request, string status, PipelineEvents ev)
+    {
+        using var group = UprobeGroup.Create(sites);
+        ev.Verbose?.Invoke($"uprobe group {group.Name}: {string.Join(", ", group.Events)}");
+        ev.Status?.Invoke(status);
+        return PerfRecorder.Run(request(group.Selector), ev.Verbose);
+    } // probes removed here, before decoding: nothing needs them any more
+
+    /// <summary>Decodes OUTPUT/perf.data (native reader) and writes the outputs; names are Python thread names by tid.</summary>
+    public static GilReport Decode(OutputOptions outputs, IReadOnlyDictionary<int, string> names, int? exitCode,
+        AnalysisExtras extras, string nothingRecorded, PipelineEvents ev, IEnumerable<string>? notes = null, string? schedData = null)
+    {
+        if (!File.Exists(outputs.PerfDataPath)) throw new GilTracerException(nothingRecorded);
+        ev.Status?.Invoke("decoding");
+        var data = new PerfDataReader(outputs.PerfDataPath);
+        var events = data.ReadEvents();
+        // --state: sched events come from a second, system-wide perf; both streams are time-ordered.
+        var sched = schedData is null ? null : new PerfDataReader(schedData);
+        if (sched is not null) events = EventMerger.Merge(events, sched.ReadEvents());
+        var report = AnalysisPipeline.Analyze(events, outputs, names, exitCode, extras);
+        int before = report.Warnings.Count;
+        report.Warnings.AddRange(data.Warnings);
+        if (sched is not null) report.Warnings.AddRange(sched.Warnings.Select(w => $"sched.data: {w}"));
+        if (report.Threads.Count == 0)
+            report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
+        if (notes is not null) report.Warnings.AddRange(notes);
+        if (report.Warnings.Count > before) SummaryJsonRenderer.Write(report, outputs.SummaryPath); // written before these were known
+        return report;
+    }
+}
