@@ -59,8 +59,10 @@ public class SchedAnalyzerEdgeCaseTests
         Assert.Equal(1.0e9, t.StartNs); // clipped: its first event
         Assert.Equal(3.0e9, t.EndNs);   // exit
         Assert.Equal(10.0, t.States!.SleepingGilPct, 6); // 1.1 → 1.3 inside take_gil
-        Assert.Equal(20.0, t.States.SleepingPct, 6);      // 2.1 → 2.5 inside drop_gil: releasing, not waiting
-        Assert.Equal(25.0, t.GilWaitPct, 6);
+        // 2.1 → 2.5 inside drop_gil: plain S (S(GIL) is decided by take_gil alone: probes on inlined release sites
+        // of stripped builds have no return, so a release state cannot tell where the GIL business ends)
+        Assert.Equal(20.0, t.States.SleepingPct, 6);
+        Assert.Equal(55.0, t.GilWaitPct, 6); // take_gil 1.0 → 1.5, plus drop_gil entry → return 2.0 → 2.6
         run.AssertInvariants();
     }
 
