@@ -25,7 +25,7 @@ import types
 
 RECORD = struct.Struct("<qII")
 ENTER, EXIT, UNWIND, GC_START, GC_STOP = 0, 1, 2, 3, 4
-CHUNK = 64 * 1024          # bytes buffered before a write (4096 records)
+CHUNK = 256 * 1024         # bytes buffered before a write (16384 records); each write releases the GIL
 FLUSH_NS = 100_000_000     # and at least every 100 ms while events come
 HEADER = b"GILFUNC1" + struct.pack("<II", RECORD.size, 0)
 
@@ -43,6 +43,7 @@ class _Recorder:
         self.fd = os.open(os.path.join(directory, "functions.bin"), flags, 0o644)
         self.names_fd = os.open(os.path.join(directory, "functions.names.jsonl"), flags, 0o644)
         os.write(self.fd, HEADER)
+        self.pid = os.getpid()
         self.buf = bytearray()
         self.flush_lock = threading.Lock()
         self.last_flush = time.monotonic_ns()
@@ -56,6 +57,8 @@ class _Recorder:
         self.enabled = True
 
     def note(self, obj):
+        if os.getpid() != self.pid:
+            return  # a forked child, before our after-fork hook ran (threading's runs first): never write
         line = json.dumps(obj, ensure_ascii=True) + "\n"
         os.write(self.names_fd, line.encode("ascii"))
 
@@ -123,7 +126,7 @@ class _Recorder:
         try:
             self.last_flush = time.monotonic_ns()
             n = len(self.buf)
-            if n and self.fd is not None:
+            if n and self.fd is not None and os.getpid() == self.pid:
                 view = memoryview(bytes(self.buf[:n]))
                 while view:
                     view = view[os.write(self.fd, view):]

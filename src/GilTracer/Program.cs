@@ -6,6 +6,10 @@ var root = new RootCommand("GilTracer: where the Python GIL holds your program b
     RunCommand.Create(),
     ConvertCommand.Create(),
     AttachCommand.Create(),
+    CombineCommand.Create(),
+    DoctorCommand.Create(),
+    ProbesCommand.Create(),
+    SetupCommand.Create(),
 };
 // We handle SIGINT/SIGTERM ourselves (PerfRecorder): the recording must be kept and the probes removed.
 return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -2,7 +2,8 @@
 // saw: console errors, network requests, dialogs, load-to-first-paint time, which lanes have pixels,
 // the tables as shown, and what wheel zoom and drag pan did. The xunit Browser tests assert on it.
 //
-// usage: node check-report.mjs REPORT.html [--screenshot OUT.png] [--dark] [--width N] [--height N] [--timeout MS]
+// usage: node check-report.mjs REPORT.html [--screenshot OUT.png] [--full] [--dark] [--no-interact]
+//                                            [--width N] [--height N] [--timeout MS]
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,11 +36,18 @@ try {
   page.on("request", r => { if (r.url() !== url) result.requests.push(r.url()); });
   page.on("dialog", d => { result.dialogs.push(d.type() + ": " + d.message()); d.dismiss().catch(() => {}); });
 
+  // the renderer's main-thread busy time (CPU), beside the wall time: on a loaded machine the two differ a lot
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Performance.enable", { timeDomain: "threadTicks" });
   const t0 = Date.now();
   await page.goto(url, { waitUntil: "commit", timeout });
   await page.waitForFunction(() => window.__giltracer && window.__giltracer.ready, null, { timeout, polling: 10 });
   result.loadToFirstPaintMs = Date.now() - t0;
   result.firstPaintMs = await page.evaluate(() => window.__giltracer.firstPaintMs);
+  result.marks = await page.evaluate(() => window.__giltracer.marks);
+  const metrics = Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics.map(m => [m.name, m.value]));
+  result.mainThreadBusyMs = Math.round(metrics.TaskDuration * 1000);
+  result.scriptMs = Math.round(metrics.ScriptDuration * 1000);
   await page.waitForLoadState("load");
 
   Object.assign(result, await page.evaluate(() => {
@@ -86,38 +94,40 @@ try {
   }));
 
   // zoom: wheel up over the middle of the timeline, then let a frame paint
-  const box = await page.locator("#lanes").boundingBox();
+  const box = args.includes("--no-interact") ? null : await page.locator("#lanes").boundingBox();
   if (box) {
     const mid = { x: box.x + box.width / 2, y: box.y + Math.min(box.height / 2, 40) };
     await page.mouse.move(mid.x, mid.y);
     await page.mouse.wheel(0, -600);
-    await page.waitForTimeout(150);
+    await page.waitForFunction(t1 => window.__giltracer.view().t1 !== t1, result.view.t1, { timeout: 5000 }).catch(() => {});
     result.zoom = { before: result.view, after: await page.evaluate(() => window.__giltracer.view()), rangeText: await page.textContent("#range") };
     // pan: drag to the right shows earlier time
     await page.mouse.move(mid.x, mid.y);
     await page.mouse.down();
     await page.mouse.move(mid.x + 200, mid.y, { steps: 5 });
     await page.mouse.up();
-    await page.waitForTimeout(100);
+    const zoomed = result.zoom.after.t0;
+    await page.waitForFunction(t0 => window.__giltracer.view().t0 !== t0, zoomed, { timeout: 5000 }).catch(() => {});
     result.pan = { after: await page.evaluate(() => window.__giltracer.view()) };
     // hover: the tooltip names the thread under the cursor
     const first = result.lanes[0];
     if (first) {
       await page.mouse.move(box.x + box.width / 2, box.y + first.gilY + first.gilH / 2);
-      await page.waitForTimeout(50);
+      // a busy machine may take a while to run the pointermove handler
+      await page.waitForFunction(() => !document.getElementById("tooltip").hidden, null, { timeout: 5000 }).catch(() => {});
       result.tooltip = await page.evaluate(() => { const t = document.getElementById("tooltip"); return t.hidden ? null : t.textContent; });
       // click selects the thread: its table row gets highlighted
       await page.mouse.click(box.x + box.width / 2, box.y + first.gilY + first.gilH / 2);
-      await page.waitForTimeout(50);
+      await page.waitForFunction(() => document.querySelector("#threads tbody tr.sel"), null, { timeout: 5000 }).catch(() => {});
       result.selectedRowKey = await page.evaluate(() => { const r = document.querySelector("#threads tbody tr.sel"); return r ? r.dataset.key : null; });
       result.selectionText = await page.textContent("#selection");
     }
     await page.dblclick("#lanes");
-    await page.waitForTimeout(100);
+    await page.waitForFunction(t1 => window.__giltracer.view().t1 === t1, result.view.t1, { timeout: 5000 }).catch(() => {});
     result.afterReset = await page.evaluate(() => window.__giltracer.view());
   }
   // sorting: clicking "name" sorts the thread table by name
-  if (result.threads) {
+  if (result.threads && box) {
     await page.click('#threads th[data-key="name"]');
     result.sortedNames = await page.evaluate(() => Array.from(document.querySelectorAll('#threads tbody td[data-key="name"]')).map(td => td.textContent));
   }

@@ -15,6 +15,8 @@ public sealed class FunctionTimeline
 {
     public const int Root = 0;
     readonly List<int> _parent = [-1], _frame = [0], _depth = [0];
+    // the child a node got last, by frame: recursion and loops ask for the same child again and again
+    readonly List<int> _lastChildFrame = [int.MinValue], _lastChild = [0];
     readonly Dictionary<long, int> _intern = new();
     readonly Dictionary<int, (long[] Starts, int[] Stacks)> _threads = new();
 
@@ -28,12 +30,21 @@ public sealed class FunctionTimeline
     public static FunctionTimeline Build(FunctionTrace trace, bool spans = true)
     {
         var t = new FunctionTimeline(trace);
-        // Records of one thread are in order in the file; threads interleave. Bucket by tid, stable sort by time.
-        foreach (var group in trace.Records.GroupBy(r => r.Tid))
+        // Records of one thread are in order in the file; threads interleave. Bucket by tid (counting pass, then
+        // fill), and sort a bucket by time only if it is not in order already.
+        var counts = new Dictionary<int, int>();
+        foreach (var r in trace.Records) counts[r.Tid] = counts.GetValueOrDefault(r.Tid) + 1;
+        var buckets = counts.ToDictionary(c => c.Key, c => (Recs: new FunctionRecord[c.Value], Fill: new int[1]));
+        foreach (var r in trace.Records)
         {
-            var recs = group.ToArray();
+            var b = buckets[r.Tid];
+            b.Recs[b.Fill[0]++] = r;
+        }
+        foreach (var (tid, b) in buckets)
+        {
+            var recs = b.Recs;
             if (!IsSorted(recs)) recs = recs.OrderBy(r => r.TimestampNs).ToArray();
-            t.BuildThread(group.Key, recs, spans);
+            t.BuildThread(tid, recs, spans);
         }
         return t;
     }
@@ -83,13 +94,20 @@ public sealed class FunctionTimeline
 
     int Child(int parent, int frame)
     {
+        if (_lastChildFrame[parent] == frame) return _lastChild[parent];
         long key = (long)parent << 32 | (uint)frame;
-        if (_intern.TryGetValue(key, out int id)) return id;
-        id = _parent.Count;
-        _parent.Add(parent);
-        _frame.Add(frame);
-        _depth.Add(_depth[parent] + 1);
-        _intern[key] = id;
+        if (!_intern.TryGetValue(key, out int id))
+        {
+            id = _parent.Count;
+            _parent.Add(parent);
+            _frame.Add(frame);
+            _depth.Add(_depth[parent] + 1);
+            _lastChildFrame.Add(int.MinValue);
+            _lastChild.Add(0);
+            _intern[key] = id;
+        }
+        _lastChildFrame[parent] = frame;
+        _lastChild[parent] = id;
         return id;
     }
 

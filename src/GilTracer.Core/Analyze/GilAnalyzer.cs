@@ -105,13 +105,14 @@ public sealed class GilAnalyzer
                 EventKind.DropGil => GilState.Hold,
                 _ => GilState.Release,
             };
-            // A recorded fork (sched events, --state) is the exact start of the thread's life; a thread that
-            // existed when an attach began lived since the recording's start (clipped there).
+            // Where life starts: a recorded fork (--state) is exact; a thread alive when an attach began lived since
+            // the start; a first event other than a take_gil entry was under way since before the recording.
             bool existed = _window is not null && _window.AliveAtStart.Contains(e.Tid);
+            long recordingStart = _window is not null ? Math.Min(_window.StartNs, _firstNs) : Math.Min(_firstNs, p.StartNs);
             long start = _forkNs.Remove(e.Tid, out long forkNs) && forkNs <= ts ? forkNs
-                : before == GilState.NoGil ? (existed ? Math.Min(_window!.StartNs, _firstNs) : ts)
-                : _window is not null ? Math.Min(_window.StartNs, _firstNs) : Math.Min(_firstNs, p.StartNs);
-            if (_window is not null && start < p.StartNs) p.StartNs = start;
+                : before != GilState.NoGil ? recordingStart
+                : existed ? Math.Min(_window!.StartNs, _firstNs) : ts;
+            if (start < p.StartNs) p.StartNs = start;
             t.StartNs = start;
             t.StateSinceNs = start;
             t.WaitStartNs = start;

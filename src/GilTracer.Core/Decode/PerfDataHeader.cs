@@ -17,6 +17,8 @@ internal sealed class PerfDataHeader
     public List<TracepointFormat> Formats { get; } = new();
     /// <summary>clockid the timestamps use (1 = CLOCK_MONOTONIC), -1 when the file does not say.</summary>
     public int ClockId { get; private set; } = -1;
+    /// <summary>perf's command line (CMDLINE feature) as `perf report --header-only` prints it; null when absent.</summary>
+    public string? CommandLine { get; private set; }
 
     /// <summary>Reads and checks the header; throws GilTracerException naming the offending byte offset.</summary>
     public static PerfDataHeader Read(SafeFileHandle file)
@@ -133,11 +135,24 @@ internal sealed class PerfDataHeader
                 case PerfFeature.EventDesc:
                     ReadEventDesc(ReadSection(file, s, "EVENT_DESC"), s.Offset);
                     break;
+                case PerfFeature.CmdLine:
+                    CommandLine = ReadCmdLine(ReadSection(file, s, "CMDLINE"), s.Offset);
+                    break;
                 case PerfFeature.ClockId:
                     if (s.Size >= 8) ClockId = (int)BinaryPrimitives.ReadUInt64LittleEndian(ReadSection(file, s, "CLOCKID"));
                     break;
             }
         }
+    }
+
+    /// <summary>CMDLINE: u32 nr, then nr perf_header_strings (argv).</summary>
+    private static string ReadCmdLine(byte[] bytes, long offset)
+    {
+        var r = new PerfSpanReader(bytes, offset);
+        int nr = r.Length(r.U32("CMDLINE count"), "CMDLINE count", 4);
+        var args = new string[nr];
+        for (int i = 0; i < nr; i++) args[i] = r.HeaderString("CMDLINE argument");
+        return string.Join(' ', args);
     }
 
     /// <summary>EVENT_DESC: u32 nr, u32 attr_size, then per event: attr, u32 nr_ids, perf_header_string name, u64 ids[nr_ids].</summary>

@@ -41,4 +41,16 @@ public sealed record PythonTarget(
 }
 
 /// <summary>Expert overrides: file offsets (in GilBinary) of take_gil and drop_gil, skipping every lookup.</summary>
-public sealed record LocateOptions(ulong? TakeGilOffset = null, ulong? DropGilOffset = null, IReadOnlyList<string>? DebugDirectories = null);
+public sealed record LocateOptions(ulong? TakeGilOffset = null, ulong? DropGilOffset = null, IReadOnlyList<string>? DebugDirectories = null)
+{
+    /// <summary>"0x1a2b" or "6699"; null stays null; anything else is a usage error.</summary>
+    public static ulong? ParseOffset(string? text, string option)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var t = text.Trim();
+        bool ok = t.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? ulong.TryParse(t.AsSpan(2), System.Globalization.NumberStyles.HexNumber, null, out var v)
+            : ulong.TryParse(t, out v);
+        return ok ? v : throw new Model.GilTracerException($"{option}: '{text}' is not a file offset (hex 0x… or decimal)", 2);
+    }
+}

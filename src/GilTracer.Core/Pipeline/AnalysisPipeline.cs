@@ -6,17 +6,23 @@ using GilTracer.Core.Render.Html;
 namespace GilTracer.Core.Pipeline;
 
 /// <summary>decode → analyze → render: one pass over the events, outputs written as intervals close.</summary>
+/// <summary>What an analysis may add to the GIL state machine.</summary>
+/// <param name="Functions">A function trace to join (blame, flame graphs, Python spans).</param>
+/// <param name="Sched">Also compute kernel thread states from sched events (--state, convert sched|auto).</param>
+/// <param name="Scope">Keep only these tasks' events (system-wide recordings); with Sched and no scope, the tasks
+/// events were recorded in the context of (per-task recordings).</param>
+/// <param name="Window">An attach's recording window: threads alive at its start lived since then.</param>
+public sealed record AnalysisExtras(FunctionAttribution? Functions = null, bool Sched = false, TaskScope? Scope = null,
+    RecordingWindow? Window = null);
+
 public static class AnalysisPipeline
 {
-    /// <param name="sched">Also compute kernel thread states from sched events (--state, convert sched|auto).</param>
-    /// <param name="scope">Keep only these tasks' events (system-wide recordings); with sched and no scope, the tasks
-    /// events were recorded in the context of (per-task recordings).</param>
     public static GilReport Analyze(IEnumerable<TraceEvent> events, OutputOptions outputs,
-        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null, FunctionAttribution? functions = null,
-        bool sched = false, TaskScope? scope = null, RecordingWindow? window = null)
+        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null, AnalysisExtras? extras = null)
     {
         outputs.CreateDirectories();
         var analyzer = new GilAnalyzer();
+        var (functions, sched, scope, window) = extras ?? new AnalysisExtras();
         functions?.AddThreadNames(analyzer);
         if (pythonNames is not null)
             foreach (var (tid, name) in pythonNames) analyzer.SetPythonThreadName(tid, name);
@@ -47,6 +53,7 @@ public static class AnalysisPipeline
         {
             functions.Complete(report, outputs.OutputDir);
             functions.WriteChromeSpans(chrome, report);
+            if (html is not null) functions.AddToHtmlReport(html, report, outputs.OutputDir);
         }
         chrome.Finish(report);
         SummaryJsonRenderer.Write(report, outputs.SummaryPath);

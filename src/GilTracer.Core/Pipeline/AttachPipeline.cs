@@ -38,11 +38,12 @@ public static class AttachPipeline
 
         o.Outputs.CreateDirectories();
         File.Delete(o.Outputs.PerfDataPath);
+        File.Delete(o.Outputs.SchedDataPath);
         if (o.ReadyFile is not null) File.Delete(o.ReadyFile);
         Dictionary<int, string> aliveAtStart = new();
         var outcome = ProbedRecording.Record(target.Sites, selector => new RecordRequest(
-                [selector, .. o.EnableSched ? PerfRecorder.SchedEvents : []], o.Outputs.PerfDataPath, [], o.MmapPages,
-                AttachPid: o.Pid, DurationSeconds: o.DurationSeconds, SystemWide: o.EnableSched, OnEnabled: () =>
+                [selector], o.Outputs.PerfDataPath, [], o.MmapPages,
+                AttachPid: o.Pid, DurationSeconds: o.DurationSeconds, SchedOutputFile: o.EnableSched ? o.Outputs.SchedDataPath : null, OnEnabled: () =>
                 {
                     aliveAtStart = ProcessLocator.Threads(o.Pid);
                     if (o.ReadyFile is not null) File.WriteAllText(o.ReadyFile, $"{Environment.ProcessId}\n");
@@ -70,9 +71,11 @@ public static class AttachPipeline
         if (o.NamesFile is not null)
             foreach (var (tid, name) in ThreadNamesReader.Read(o.NamesFile)) names[tid] = name;
 
-        var report = ProbedRecording.Decode(o.Outputs, names, null,
+        var extras = new AnalysisExtras(Sched: o.EnableSched, Scope: o.EnableSched ? TaskScope.Tree([o.Pid]) : null, Window: window);
+        var report = ProbedRecording.Decode(o.Outputs, names, null, extras,
             $"perf recorded nothing while attached to process {o.Pid}; run with --verbose to see the perf command", ev,
-            sched: o.EnableSched, scope: o.EnableSched ? TaskScope.Tree([o.Pid]) : null, window: window, notes: exited ? [$"process {o.Pid} exited during the recording: the report covers it up to its end"] : null);
+            notes: exited ? [$"process {o.Pid} exited during the recording: the report covers it up to its end"] : null,
+            schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);
         return new RunResult(report, 0, target);
     }
 }

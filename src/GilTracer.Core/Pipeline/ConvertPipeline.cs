@@ -22,7 +22,7 @@ public static class ConvertPipeline
         bool systemWide = false;
         GilReport report;
         if (input == "-")
-            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames, null, fn, sched, scope);
+            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope));
         else
         {
             if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
@@ -30,25 +30,30 @@ public static class ConvertPipeline
             {
                 var info = PerfRecordingInfo.Read(input);
                 systemWide = info.SystemWide;
-                // `giltracer run` leaves the bootstrap's thread list beside perf.data: Python thread names, and the
-                // traced processes, which pick our program out of a system-wide (--state) recording.
-                var threads = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(input))!, Path.GetFileName(outputs.ThreadNamesPath));
+                // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
+                // traced processes, which pick our program out of system-wide sched events) and, with --state, the
+                // system-wide sched recording sched.data, merged in by time.
+                var dir = Path.GetDirectoryName(Path.GetFullPath(input))!;
+                var threads = Path.Combine(dir, Path.GetFileName(outputs.ThreadNamesPath));
+                var schedData = Path.Combine(dir, Path.GetFileName(outputs.SchedDataPath));
+                bool withSched = sched && !systemWide && !info.HasCallchains && File.Exists(schedData) && IsPerfData(schedData);
                 if (File.Exists(threads))
                 {
                     pythonNames ??= ThreadNamesReader.Read(threads);
-                    if (scope is null && systemWide && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
+                    if (scope is null && (systemWide || withSched) && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
                         scope = TaskScope.Tree(roots);
                 }
                 if (!info.HasCallchains)
-                    return ConvertPerfData(input, mode, outputs, ev, pythonNames, fn, sched, scope, systemWide);
+                    return ConvertPerfData(input, withSched ? schedData : null, mode, outputs, ev, pythonNames, fn, sched, scope,
+                        systemWide || withSched);
                 // Stacks tell sleeps inside take_gil apart (recordings without GIL probes): perf script symbolizes them.
                 ev?.Status?.Invoke($"reading {input} with perf script (it has call stacks)");
-                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader, info.HasCallchains), outputs, pythonNames, null, fn, sched, scope);
+                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader, info.HasCallchains), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope));
             }
             else
             {
                 using var f = File.OpenRead(input);
-                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, fn, sched, scope);
+                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope));
             }
         }
         Check(reader, input, mode);
@@ -60,23 +65,28 @@ public static class ConvertPipeline
     }
 
     /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster.</summary>
-    static GilReport ConvertPerfData(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev,
+    static GilReport ConvertPerfData(string input, string? schedFile, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev,
         IReadOnlyDictionary<int, string>? pythonNames, FunctionAttribution? functions, bool sched, TaskScope? scope, bool systemWide)
     {
-        ev?.Status?.Invoke($"reading {input}");
+        ev?.Status?.Invoke(schedFile is null ? $"reading {input}" : $"reading {input} and {schedFile}");
         var data = new PerfDataReader(input);
+        var schedData = schedFile is null ? null : new PerfDataReader(schedFile);
+        bool hasSched = data.HasSchedEvents || schedData is { HasSchedEvents: true };
         if (mode == ConvertMode.Gil && !data.HasGilEvents)
             throw new GilTracerException($"{input} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
-        if (mode == ConvertMode.Sched && !data.HasSchedEvents)
+        if (mode == ConvertMode.Sched && !hasSched)
             throw new GilTracerException($"{input} has no sched events (sched_switch, sched_wakeup): record with `giltracer run --state`");
-        if (mode == ConvertMode.Auto && !data.HasGilEvents && !data.HasSchedEvents)
+        if (mode == ConvertMode.Auto && !data.HasGilEvents && !hasSched)
             throw new GilTracerException($"{input} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
-        var report = AnalysisPipeline.Analyze(data.ReadEvents(), outputs, pythonNames, null, functions, sched, scope);
+        var events = data.ReadEvents();
+        if (schedData is not null) events = EventMerger.Merge(events, schedData.ReadEvents());
+        var report = AnalysisPipeline.Analyze(events, outputs, pythonNames, null, new AnalysisExtras(functions, sched, scope));
         if (report.EventCount == 0)
             throw new GilTracerException($"{input} holds no events: the recording is empty");
         if (scope is null && systemWide)
             report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
         report.Warnings.AddRange(data.Warnings);
+        if (schedData is not null) report.Warnings.AddRange(schedData.Warnings.Select(w => $"{schedFile}: {w}"));
         return report;
     }
 

@@ -2,6 +2,7 @@ using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Model;
 using GilTracer.Core.Render;
+using GilTracer.Core.Render.Html;
 
 namespace GilTracer.Core.Pipeline;
 
@@ -66,6 +67,23 @@ public sealed class FunctionAttribution
             var stacks = FoldedStacksRenderer.Stacks(folded[i], Timeline, Name);
             FoldedStacksRenderer.Write(stacks, Path.Combine(outputDir, FlameGraphs[i].File + ".folded"));
             FlameGraphSvgRenderer.Write(stacks, FlameGraphs[i].Title, Path.Combine(outputDir, FlameGraphs[i].File + ".svg"));
+        }
+    }
+
+    /// <summary>The report's flame graphs (from the folded files Complete wrote) and every call for the timeline's tooltip.</summary>
+    public void AddToHtmlReport(HtmlReportRenderer html, GilReport report, string outputDir)
+    {
+        foreach (var (file, title) in FlameGraphs)
+        {
+            var path = Path.Combine(outputDir, file + ".folded");
+            if (File.Exists(path)) html.AddFlameGraph(title, File.ReadAllText(path));
+        }
+        int pid = Trace.Pid != 0 ? Trace.Pid : report.Threads.FirstOrDefault(t => t.IsMain)?.Pid ?? 0;
+        var names = new Dictionary<int, string>();
+        foreach (var s in Timeline.Spans)
+        {
+            if (!names.TryGetValue(s.FunctionId, out var name)) names[s.FunctionId] = name = Trace.Function(s.FunctionId).Display;
+            html.OnFunctionSpan(pid, s.Tid, s.StartNs, s.EndNs, s.Depth, name);
         }
     }
 

@@ -11,6 +11,8 @@ public sealed record OutputOptions(
     public string ChromeTracePath => ChromeTrace ?? Path.Combine(OutputDir, "trace.json");
     public string HtmlPath => Path.Combine(OutputDir, "report.html");
     public string PerfDataPath => Path.Combine(OutputDir, "perf.data");
+    /// <summary>The system-wide sched recording of --state, beside perf.data.</summary>
+    public string SchedDataPath => Path.Combine(OutputDir, "sched.data");
     public string ThreadNamesPath => Path.Combine(OutputDir, "threads.jsonl");
     /// <summary>Where the function tracer (--functions) writes functions.bin and functions.names.jsonl.</summary>
     public string FunctionsDir => Path.Combine(OutputDir, "functions");

@@ -40,15 +40,19 @@ public static class ProbedRecording
 
     /// <summary>Decodes OUTPUT/perf.data (native reader) and writes the outputs; names are Python thread names by tid.</summary>
     public static GilReport Decode(OutputOptions outputs, IReadOnlyDictionary<int, string> names, int? exitCode,
-        string nothingRecorded, PipelineEvents ev, FunctionAttribution? functions = null, bool sched = false,
-        TaskScope? scope = null, RecordingWindow? window = null, IEnumerable<string>? notes = null)
+        AnalysisExtras extras, string nothingRecorded, PipelineEvents ev, IEnumerable<string>? notes = null, string? schedData = null)
     {
         if (!File.Exists(outputs.PerfDataPath)) throw new GilTracerException(nothingRecorded);
         ev.Status?.Invoke("decoding");
         var data = new PerfDataReader(outputs.PerfDataPath);
-        var report = AnalysisPipeline.Analyze(data.ReadEvents(), outputs, names, exitCode, functions, sched, scope, window);
+        var events = data.ReadEvents();
+        // --state: sched events come from a second, system-wide perf; both streams are time-ordered.
+        var sched = schedData is null ? null : new PerfDataReader(schedData);
+        if (sched is not null) events = EventMerger.Merge(events, sched.ReadEvents());
+        var report = AnalysisPipeline.Analyze(events, outputs, names, exitCode, extras);
         int before = report.Warnings.Count;
         report.Warnings.AddRange(data.Warnings);
+        if (sched is not null) report.Warnings.AddRange(sched.Warnings.Select(w => $"sched.data: {w}"));
         if (report.Threads.Count == 0)
             report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
         if (notes is not null) report.Warnings.AddRange(notes);

@@ -14,7 +14,7 @@ public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<stri
 
 /// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
 /// <param name="Locate">Expert overrides of where to probe (--take-gil-offset, --drop-gil-offset).</param>
-/// <param name="EnableSched">--state: also record sched events, system-wide, filtered to the program's process tree.</param>
+/// <param name="EnableSched">--state: also record sched events (system-wide, into sched.data), filtered to the program's process tree.</param>
 /// <param name="ChildPythons">Other interpreters the program starts as child processes (probed too; run follows children).</param>
 public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
     bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false, IReadOnlyList<string>? ChildPythons = null);
@@ -42,6 +42,7 @@ public static class RunPipeline
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.PerfDataPath);
+        File.Delete(o.Outputs.SchedDataPath);
         var env = new Dictionary<string, string>
         {
             ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),
@@ -60,8 +61,8 @@ public static class RunPipeline
         command.AddRange(o.Target.Arguments);
 
         using var watcher = new ChildPythonWatcher(sites.Select(s => s.Binary).Distinct());
-        int exitCode = ProbedRecording.Record(sites, selector => new RecordRequest([selector, .. o.EnableSched ? PerfRecorder.SchedEvents : []],
-                o.Outputs.PerfDataPath, command, o.MmapPages, env, SystemWide: o.EnableSched),
+        int exitCode = ProbedRecording.Record(sites, selector => new RecordRequest([selector], o.Outputs.PerfDataPath, command,
+                o.MmapPages, env, SchedOutputFile: o.EnableSched ? o.Outputs.SchedDataPath : null),
             "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
         watcher.Dispose();
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
@@ -72,13 +73,14 @@ public static class RunPipeline
             if (functions is null) ev.Warning?.Invoke("--functions: the function tracer wrote nothing (the program did not start?)");
         }
         var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
-        var report = ProbedRecording.Decode(o.Outputs, names, exitCode,
+        var report = ProbedRecording.Decode(o.Outputs, names, exitCode, new AnalysisExtras(functions, o.EnableSched, scope),
             $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev,
-            functions, o.EnableSched, scope, notes: watcher.Warnings().ToList());
+            notes: watcher.Warnings().ToList(),
+            schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);
         return new RunResult(report, exitCode, target);
     }
 
-    /// <summary>The --state recording is system-wide: keep the process tree of the pids the bootstrap reported.</summary>
+    /// <summary>The sched recording is system-wide: keep the process tree of the pids the bootstrap reported.</summary>
     static TaskScope StateScope(OutputOptions outputs, PipelineEvents ev)
     {
         var roots = ThreadNamesReader.ReadProcessIds(outputs.ThreadNamesPath);

@@ -107,6 +107,17 @@ public sealed class UprobeGroup : IDisposable
         return result;
     }
 
+    /// <summary>True when the process that created a group is still running (its probes may be in use).</summary>
+    public static bool OwnerAlive(int pid) => pid > 0 && Directory.Exists($"/proc/{pid}");
+
+    /// <summary>Removes our groups whose owner died (or all of ours with <paramref name="all"/>); returns the groups removed.</summary>
+    public static List<string> RemoveStale(bool all = false)
+    {
+        var stale = ListDefined().Where(g => all || !OwnerAlive(g.OwnerPid)).Select(g => g.Group).ToList();
+        if (stale.Count > 0) RemoveGroups(stale);
+        return stale;
+    }
+
     /// <summary>Removes every probe of the named groups (ours only); returns how many probes were removed.</summary>
     public static int RemoveGroups(IEnumerable<string> groups)
     {

@@ -13,9 +13,10 @@ public sealed record RecordRequest(
     IReadOnlyDictionary<string, string>? Environment = null,
     int? AttachPid = null,
     double? DurationSeconds = null,
-    bool SystemWide = false,
     /// <summary>Attach only: runs once perf has acknowledged that its events are live (e.g. to list the threads alive then).</summary>
-    Action? OnEnabled = null);
+    Action? OnEnabled = null,
+    /// <summary>Also record sched events system-wide into this file, from before the program starts until it ends (--state).</summary>
+    string? SchedOutputFile = null);
 
 /// <summary>
 /// How a recording went: perf's exit code; for attach, when the events were enabled and when we stopped perf
@@ -31,8 +32,7 @@ public sealed record RecordOutcome(int ExitCode, long EnabledNs, long StoppedNs)
 /// </summary>
 public static class PerfRecorder
 {
-    /// <summary>Kernel sched tracepoints for thread states (--state). A switch-in is recorded in the context of the task
-    /// switched out and a wakeup in the waker's, so per-task recording misses most of them: these need -a.</summary>
+    /// <summary>Kernel sched tracepoints for thread states (--state), recorded system-wide by <see cref="SchedRecorder"/>.</summary>
     public static readonly IReadOnlyList<string> SchedEvents =
         ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_process_fork", "sched:sched_process_exit"];
 
@@ -47,6 +47,12 @@ public static class PerfRecorder
     /// <summary>Runs perf; an attach (AttachPid) starts with events disabled and enables them through the control FIFOs.</summary>
     public static RecordOutcome Run(RecordRequest req, Action<string>? log = null)
     {
+        using var sched = req.SchedOutputFile is { } schedFile ? SchedRecorder.Start(schedFile, req.MmapPages, log) : null;
+        return RecordTarget(req, log);
+    }
+
+    static RecordOutcome RecordTarget(RecordRequest req, Action<string>? log)
+    {
         var perf = SystemChecks.FindPerf();
         var psi = new ProcessStartInfo(perf) { UseShellExecute = false };
         psi.ArgumentList.Add("record");
@@ -55,18 +61,14 @@ public static class PerfRecorder
         psi.ArgumentList.Add("CLOCK_MONOTONIC");
         psi.ArgumentList.Add("-m");
         psi.ArgumentList.Add(req.MmapPages.ToString());
-        if (req.SystemWide) psi.ArgumentList.Add("-a");
         foreach (var e in req.Events) { psi.ArgumentList.Add("-e"); psi.ArgumentList.Add(e); }
         psi.ArgumentList.Add("-o");
         psi.ArgumentList.Add(req.OutputFile);
         using var control = req.AttachPid is null ? null : new PerfControl();
         if (req.AttachPid is { } pid)
         {
-            if (!req.SystemWide) // system-wide (attach --state) records everything; the analysis keeps the process
-            {
-                psi.ArgumentList.Add("-p");
-                psi.ArgumentList.Add(pid.ToString());
-            }
+            psi.ArgumentList.Add("-p");
+            psi.ArgumentList.Add(pid.ToString());
             foreach (var a in control!.PerfArguments) psi.ArgumentList.Add(a);
         }
         if (req.Command.Count > 0)
@@ -113,11 +115,10 @@ public static class PerfRecorder
             req.OnEnabled?.Invoke();
         }
         var deadline = req.DurationSeconds is { } seconds ? DateTime.UtcNow + TimeSpan.FromSeconds(seconds) : DateTime.MaxValue;
-        // perf -p ends by itself when the process exits; a system-wide attach has to be told.
-        bool watchTarget = req.SystemWide && req.AttachPid is not null;
-        while (!proc.WaitForExit(watchTarget ? 100 : 1000))
+        // perf -p ends by itself when the process exits.
+        while (!proc.WaitForExit(1000))
         {
-            if (DateTime.UtcNow >= deadline || watchTarget && !Directory.Exists($"/proc/{req.AttachPid}"))
+            if (DateTime.UtcNow >= deadline)
             {
                 Stop();
                 proc.WaitForExit();

@@ -32,6 +32,7 @@ static class RunCommand
         c.Add(ChildPython);
         c.Add(Functions);
         c.Add(State);
+        LocateArgs.AddTo(c);
         OutputArgs.AddTo(c);
         c.Add(Target);
         c.SetAction(p => Cli.Guard(p, () => Run(p)));
@@ -52,7 +53,7 @@ static class RunCommand
         };
         var outputs = OutputArgs.From(p);
         var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages), p.GetValue(Functions),
-            EnableSched: p.GetValue(State), ChildPythons: p.GetValue(ChildPython)), Cli.Events(p));
+            LocateArgs.From(p), EnableSched: p.GetValue(State), ChildPythons: p.GetValue(ChildPython)), Cli.Events(p));
         ReportPrinter.Print(p, result.Report, outputs);
         return result.ExitCode;
     }

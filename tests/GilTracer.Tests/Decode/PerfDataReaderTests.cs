@@ -50,6 +50,18 @@ public class PerfDataReaderTests
         Assert.Contains(reader.EventNames, n => n.StartsWith("giltracer_", StringComparison.Ordinal) && n.EndsWith(":take_gil_ret", StringComparison.Ordinal));
         Assert.Equal(1, reader.ClockId); // recorded with -k CLOCK_MONOTONIC
         Assert.Empty(reader.Warnings);
+        Assert.False(reader.HasCallchains);
+        Assert.True(new PerfDataReader(Fixture("callchain.perf.data")).HasCallchains);
+    }
+
+    [Fact]
+    public void CommandLineIsTheOnePerfReportShows()
+    {
+        // perf report --header-only -i sched.perf.data: "# cmdline : /usr/bin/perf record -q -D 200 -k CLOCK_MONOTONIC -e giltracer_7370:* …"
+        var cmd = new PerfDataReader(Fixture("sched.perf.data")).CommandLine;
+        Assert.NotNull(cmd);
+        Assert.StartsWith("/usr/bin/perf record -q -D 200 -k CLOCK_MONOTONIC -e giltracer_", cmd);
+        Assert.EndsWith("two_threads_short.py spin 0.01", cmd);
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace GilTracer.Tests.Locate;
 /// The two-thread contention example under every Python of this machine, with real perf and real uprobes:
 /// each worker waits 35–65 % of its life, the three shares sum to 100, holds never overlap.
 /// </summary>
-[Trait("Category", "Integration")]
+[Collection("perf"), Trait("Category", "Integration")]
 public class PythonsIntegrationTests(ITestOutputHelper output)
 {
     /// <summary>~0.3 s of contention: two pure-Python threads counting (examples/two_threads.py).</summary>
@@ -94,6 +94,29 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         output.WriteLine($"workers' mean wait: stripped {Wait(stripped):F1} %, pyenv {Wait(pyenv):F1} %; has GIL {Has(stripped):F1} % vs {Has(pyenv):F1} %");
         Assert.InRange(Wait(stripped) - Wait(pyenv), -10, 10);
         Assert.InRange(Has(stripped) - Has(pyenv), -10, 10);
+    }
+
+    /// <summary>The same stripped Debian build, with its debug file (python3.11-dbg, fetched into a folder): traced by debug info.</summary>
+    [Fact]
+    public void DebianWithItsDebugFileIsTracedByDebugInfo()
+    {
+        if (DebianDbgPython.Root is null) { output.WriteLine($"skipped: {DebianDbgPython.Reason}"); return; }
+        var run = TraceTwoThreads(DebianDbgPython.Python, locate: new LocateOptions(DebugDirectories: [DebianDbgPython.DebugDir]));
+        Assert.Equal("debuginfo", run.Python.Method);
+        Assert.Equal(5, run.Python.Sites.Count(s => s.Kind == ProbeSiteKind.ReleaseSite)); // drop_gil inlined 5 times
+        CheckContention(run.Report);
+    }
+
+    /// <summary>Expert overrides: offsets given by hand (here: the ones the symbols give) trace the same.</summary>
+    [Fact]
+    public void OffsetOverridesTraceLikeSymbols()
+    {
+        var lib = PythonInstalls.PyenvLibrary("3.11.7");
+        var take = ElfSymbolLocator.FindFunctionAndClones(lib, "take_gil").Single();
+        var drop = ElfSymbolLocator.FindFunctionAndClones(lib, "drop_gil").Single();
+        var run = TraceTwoThreads(PythonInstalls.PyenvPython("3.11.7"), locate: new LocateOptions(take.FileOffset, drop.FileOffset));
+        Assert.Equal("override", run.Python.Method);
+        CheckContention(run.Report);
     }
 
     internal sealed record TracedRun(RunResult Result, string PerfData)

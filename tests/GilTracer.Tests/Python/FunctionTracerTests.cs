@@ -109,4 +109,20 @@ public class FunctionTracerTests : IDisposable
         var timeline = FunctionTimeline.Build(trace);
         Assert.Contains(timeline.Spans, s => s.FunctionId == FunctionInfo.GcId(2));
     }
+
+    [Theory]
+    [InlineData("3.8.18")]
+    [InlineData("3.12.1")]
+    public void AForkedChildWritesNothingIntoTheParentsTrace(string version)
+    {
+        var dir = Path.Combine(_tmp, "fork");
+        var r = Traced(version, dir, "functions_fork.py");
+        Assert.Equal((0, "done\n"), (r.ExitCode, r.Stdout));
+        var trace = FunctionTraceReader.Read(dir);
+        // the child's ids would collide with the parent's: it must not write names or records
+        Assert.DoesNotContain(trace.Functions.Values, f => f.Name == "child_work");
+        var parentWork = trace.Functions.Values.Single(f => f.Name == "parent_work");
+        Assert.Equal(100, trace.Records.Count(x => x.Id == parentWork.Id && x.Kind == FunctionRecordKind.Enter));
+        Assert.All(trace.Records, x => Assert.Equal(trace.Pid, x.Tid)); // one thread: the parent's main thread
+    }
 }

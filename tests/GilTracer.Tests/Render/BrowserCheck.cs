@@ -65,3 +65,12 @@ public sealed class BrowserFactAttribute : FactAttribute
         if (BrowserCheck.MissingReason() is { } reason) Skip = reason;
     }
 }
+
+/// <summary>A theory that is reported as skipped, with the reason, when the browser set-up has not been run.</summary>
+public sealed class BrowserTheoryAttribute : TheoryAttribute
+{
+    public BrowserTheoryAttribute()
+    {
+        if (BrowserCheck.MissingReason() is { } reason) Skip = reason;
+    }
+}

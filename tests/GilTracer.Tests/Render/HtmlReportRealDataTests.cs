@@ -82,4 +82,27 @@ public sealed class HtmlReportFromPerfRunTests
         Assert.Contains("worker-1", page.GetProperty("labels").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(run.Report.Threads.Count, page.GetProperty("lanes").GetArrayLength());
     }
+
+    /// <summary>--functions --state: blame, flame graphs, the state strip, and the hovered moment's Python call.</summary>
+    [BrowserFact]
+    public void HogRunWithFunctionsAndStates_ReportShowsBlameFlameGraphsAndCalls()
+    {
+        var dir = Repo.TempDir();
+        var outputs = new OutputOptions(dir);
+        var run = RunPipeline.Run(new RunOptions(new RunTarget(TargetKind.Script, Repo.Example("hog_the_gil.py"), ["0.5"]), outputs,
+            Repo.Pyenv("3.11.7"), Functions: true, EnableSched: true));
+        Assert.DoesNotContain(GilTracer.Core.Probe.UprobeGroup.ListDefined(), g => g.OwnerPid == Environment.ProcessId);
+        var page = BrowserCheck.Run(outputs.HtmlPath);
+        RealReportAssertions.TablesMatchSummaryJson(page, outputs.SummaryPath);
+        var blame = page.GetProperty("blame").GetProperty("rows")[0].GetProperty("cells");
+        Assert.StartsWith("hog_the_gil (hog_the_gil.py:", blame.GetProperty("function").GetProperty("text").GetString());
+        Assert.Equal(3, page.GetProperty("flameCanvases").GetInt32());
+        Assert.Contains("running_pct", page.GetProperty("threads").GetProperty("headers").EnumerateArray().Select(h => h.GetString()));
+        // the hover lands mid-recording on MainThread, which is then inside Thread.join
+        var tooltip = page.GetProperty("tooltip").GetString()!;
+        Assert.Contains("MainThread", tooltip);
+        Assert.Contains("\nin ", tooltip);
+        Assert.Contains("Python functions were traced", page.GetProperty("notesText").GetString());
+        Assert.True(run.Report.Blame.Count > 0);
+    }
 }

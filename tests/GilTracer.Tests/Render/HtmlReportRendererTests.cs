@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -103,32 +102,37 @@ public sealed class HtmlReportRendererTests
         }
     }
 
-    /// <summary>The page's decoder, in C#: zigzag(gap) and duration*8+state varints in raw deflate.</summary>
+    /// <summary>The page's decoder, in C#: zigzag(gap)*8+state and duration, as 5-bit digits (see ReportDataWriter).</summary>
     static List<(long, long, int)> Unpack(JsonElement track, long origin)
     {
-        var bytes = new MemoryStream();
-        using (var z = new DeflateStream(new MemoryStream(track.GetProperty("z").GetBytesFromBase64()), CompressionMode.Decompress))
-            z.CopyTo(bytes);
-        var b = bytes.ToArray();
+        const string last = "0123456789ABCDEFGHIJKLMNOPQRSTUV", more = "WXYZabcdefghijklmnopqrstuvwxyz-_";
+        var z = track.GetProperty("z").GetString()!;
         int p = 0;
-        ulong Varint()
+        ulong Number()
         {
-            ulong v = 0; int shift = 0; byte x;
-            do { x = b[p++]; v |= (ulong)(x & 0x7f) << shift; shift += 7; } while ((x & 0x80) != 0);
-            return v;
+            ulong v = 0; int shift = 0;
+            while (true)
+            {
+                char c = z[p++];
+                int d = more.IndexOf(c);
+                if (d < 0) return v | ((ulong)last.IndexOf(c) << shift);
+                v |= (ulong)d << shift;
+                shift += 5;
+            }
         }
         var list = new List<(long, long, int)>();
         long prev = origin;
         for (int i = 0; i < track.GetProperty("n").GetInt32(); i++)
         {
-            ulong zz = Varint();
+            ulong v = Number();
+            int state = (int)(v & 7);
+            ulong zz = v >> 3;
             long gap = (long)(zz >> 1) ^ -(long)(zz & 1);
-            ulong dk = Varint();
-            long s = prev + gap, e = s + (long)(dk >> 3);
-            list.Add((s, e, (int)(dk & 7)));
+            long s = prev + gap, e = s + (long)Number();
+            list.Add((s, e, state));
             prev = e;
         }
-        Assert.Equal(b.Length, p);
+        Assert.Equal(z.Length, p);
         return list;
     }
 

@@ -10,6 +10,8 @@ public sealed record HtmlReportOptions
     public string? Title { get; init; }
     /// <summary>Spans kept exactly before the shortest are merged (level of detail). 1M spans open in about a second.</summary>
     public int MaxStoredSpans { get; init; } = 2_000_000;
+    /// <summary>Python calls kept for the tooltip; past this the shortest are dropped.</summary>
+    public int MaxFunctionSpans { get; init; } = 500_000;
 }
 
 /// <summary>
@@ -26,11 +28,13 @@ public sealed class HtmlReportRenderer : IIntervalSink
     readonly HtmlReportOptions _options;
     readonly SpanCollector _spans;
     readonly List<FlameGraphTree> _flames = new();
+    readonly FunctionSpanStore _functions;
 
     public HtmlReportRenderer(HtmlReportOptions? options = null)
     {
         _options = options ?? new HtmlReportOptions();
         _spans = new SpanCollector(_options.MaxStoredSpans);
+        _functions = new FunctionSpanStore(_options.MaxFunctionSpans);
     }
 
     public long ReceivedSpans => _spans.ReceivedSpans;
@@ -52,6 +56,10 @@ public sealed class HtmlReportRenderer : IIntervalSink
         _flames.Add(tree);
         return tree;
     }
+
+    /// <summary>A Python call (from --functions): the tooltip names the innermost call at the hovered time.</summary>
+    public void OnFunctionSpan(int pid, int tid, long startNs, long endNs, int depth, string function) =>
+        _functions.Add(pid, tid, startNs, endNs, depth, function);
 
     public void Write(GilReport report, string path)
     {
@@ -80,7 +88,7 @@ public sealed class HtmlReportRenderer : IIntervalSink
 
         WriteText(output, head);
         WriteText(output, "<script type=\"application/json\" id=\"data\">");
-        new ReportDataWriter(report, _spans, _flames, _options.Title).Write(output);
+        new ReportDataWriter(report, _spans, _flames, _functions, _options.Title).Write(output);
         WriteText(output, "</script>");
         WriteText(output, tail);
         output.Flush();

@@ -22,7 +22,10 @@ public static class ReportNarrator
         }
 
         var processes = report.Threads.Select(t => t.Pid).Distinct().ToList();
-        var who = DescribeThreads(report.Threads);
+        // without Python's names every thread may be "python3": then the tid tells them apart
+        var dup = report.Threads.GroupBy(t => t.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
+        string Name(ThreadSummary t) => dup.Contains(t.Name) ? $"{t.Name} (tid {t.Tid})" : t.Name;
+        var who = DescribeThreads(report.Threads, Name);
         var where = processes.Count > 1 ? $" in {processes.Count} processes" : "";
         var first = $"{who}{where}, traced for {Duration(report.DurationNs)}";
 
@@ -39,33 +42,35 @@ public static class ReportNarrator
         else
         {
             var top = waiters[0];
-            var s = $"{top.Name} spent {Pct(top.GilWaitPct)} of its life waiting for it";
-            var more = waiters.Skip(1).Take(3).Select(t => $"{t.Name} {Pct(t.GilWaitPct)}").ToList();
+            var s = $"{Name(top)} spent {Pct(top.GilWaitPct)} of its life waiting for it";
+            var more = waiters.Skip(1).Take(3).Select(t => $"{Name(t)} {Pct(t.GilWaitPct)}").ToList();
             if (more.Count > 0) s += "; " + string.Join(", ", more);
             if (waiters.Count > 4) s += $" and {waiters.Count - 4} more threads";
             lines.Add(s + ".");
-            // the convoy effect: a thread that mostly runs native code yet waits a lot for the GIL
-            var convoy = waiters.FirstOrDefault(t => t.GilWaitPct >= 30 && t.HasGilPct < 15);
+            // the convoy effect: a thread that spends much of its life off the GIL (I/O, native code) and hardly
+            // holds it, yet waits a lot, because every release costs it a place at the back of the queue
+            var convoy = waiters.FirstOrDefault(t => t.GilWaitPct >= 20 && t.HasGilPct < 10 && t.NoGilPct >= 30);
             if (convoy is not null)
-                lines.Add($"{convoy.Name} holds the GIL only {Pct(convoy.HasGilPct)} of its life but waits {Pct(convoy.GilWaitPct)}: " +
-                          "it needs the GIL back after each release and queues behind the threads that hold it (the convoy effect).");
+                lines.Add($"{Name(convoy)} holds the GIL only {Pct(convoy.HasGilPct)} of its life but waits {Pct(convoy.GilWaitPct)}: " +
+                          "each time it lets the GIL go (for I/O or native code) it must queue behind the threads that hold it to get it back (the convoy effect).");
         }
 
         if (report.Blame.Count > 0)
         {
             var b = report.Blame[0];
-            lines.Add($"Most of that waiting ({Pct(b.PctOfAllWait)}) happened while {b.Function} held the GIL.");
+            var share = b.PctOfAllWait >= 50 ? "Most of the waiting" : "The largest share of the waiting";
+            lines.Add($"{share} ({Pct(b.PctOfAllWait)}) happened while {b.Function} held the GIL.");
         }
         return lines;
     }
 
-    static string DescribeThreads(IReadOnlyList<ThreadSummary> threads)
+    static string DescribeThreads(IReadOnlyList<ThreadSummary> threads, Func<ThreadSummary, string> name)
     {
         var main = threads.FirstOrDefault(t => t.IsMain);
         int others = threads.Count - (main is null ? 0 : 1);
-        if (main is null) return threads.Count == 1 ? $"One thread ({threads[0].Name})" : $"{threads.Count} threads";
-        if (others == 0) return $"{main.Name} alone";
-        return $"{main.Name} and {others} {(others == 1 ? "other thread" : "other threads")}";
+        if (main is null) return threads.Count == 1 ? $"One thread ({name(threads[0])})" : $"{threads.Count} threads";
+        if (others == 0) return $"{name(main)} alone";
+        return $"{name(main)} and {others} {(others == 1 ? "other thread" : "other threads")}";
     }
 
     /// <summary>Whole percents, but never rounds 99.8 up to "100 %" nor 0.3 down to "0 %".</summary>

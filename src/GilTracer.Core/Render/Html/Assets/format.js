@@ -57,7 +57,7 @@ const GIL_STATES = [
   { key: "nogil", label: "no GIL", long: "running or sleeping without the GIL", css: "--c-nogil" },
   { key: "wait", label: "waiting for the GIL", long: "inside take_gil, waiting for the GIL", css: "--c-wait" },
   { key: "hold", label: "holding the GIL", long: "holding the GIL", css: "--c-hold" },
-  { key: "release", label: "releasing", long: "inside drop_gil, handing the GIL over", css: "--c-release" },
+  { key: "release", label: "releasing (drop_gil)", long: "inside drop_gil, handing the GIL over", css: "--c-release" },
 ];
 const SCHED_STATES = [
   { key: "running", label: "running", long: "running on a CPU", css: "--c-running" },

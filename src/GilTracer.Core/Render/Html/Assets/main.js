@@ -7,7 +7,7 @@ marks.parsed = performance.now();
 const hook = { ready: false, firstPaintMs: null, marks };
 window.__giltracer = hook;
 
-document.title = data.title + " · GilTracer";
+document.title = data.title === "GilTracer report" ? data.title : data.title + " · GilTracer report";
 document.getElementById("title").textContent = data.title;
 
 const summary = document.getElementById("summary");
@@ -74,11 +74,22 @@ threadTable = renderTable(document.getElementById("threads"), threadColumns(data
 });
 renderTable(document.getElementById("gils"), GIL_COLUMNS, data.gils, { rowKey: g => String(g.pid) });
 
-if (data.blame.length) {
+if (data.blame.length || data.blocks.length) {
   document.getElementById("blame-section").hidden = false;
   const nameOf = tid => { const t = data.threads.find(x => x.tid === tid); return t ? t.name : "tid " + tid; };
   renderTable(document.getElementById("blame"), blameColumns(nameOf), data.blame, { sortKey: "caused_wait_ns", sortDir: -1 });
+  if (data.blocks.length) {
+    document.getElementById("blocks-wrap").hidden = false;
+    renderTable(document.getElementById("blocks"), BLOCK_COLUMNS, data.blocks, { sortKey: "wait_ns", sortDir: -1 });
+  }
 }
+if (data.functionTracing) {
+  const f = data.functionTracing;
+  note("Python functions were traced (" + f.mode + ", Python " + f.pythonVersion + "): " + fmtInt(f.records) + " records of " + fmtInt(f.functions) +
+       " functions, adding about " + fmtDur(f.estOverheadNs) + " to the run." + (f.truncated ? " The trace ends early (the program died)." : ""));
+}
+if (data.functions && data.functions.droppedBelowNs > 0)
+  note("Calls shorter than " + fmtDur(data.functions.droppedBelowNs) + " are not named in the timeline's tooltip (too many to keep); blame and flame graphs count them all.");
 
 const tip = document.getElementById("tooltip");
 function showTip(text, x, y) {
@@ -93,21 +104,20 @@ if (data.flames.length) {
   for (const tree of data.flames) new FlameGraph(box, tree, showTip, hideTip).render();
 }
 
-async function paint() {
+try {
   if (view) {
-    await view.load();
+    view.load();
     marks.unpacked = performance.now();
     view.render();
   }
-  marks.rendered = performance.now();
-  requestAnimationFrame(() => {
-    hook.firstPaintMs = performance.now();
-    hook.ready = true;
-  });
-}
-paint().catch(e => {
+} catch (e) {
   console.error("GilTracer report: " + e);
-  note("This browser could not unpack the timeline (" + e + "); the tables above and below are complete.", true);
+  note("The timeline could not be drawn (" + e + "); the tables are complete.", true);
+}
+marks.rendered = performance.now();
+requestAnimationFrame(() => {
+  hook.firstPaintMs = performance.now();
+  hook.ready = true;
 });
 hook.view = () => view ? { t0: view.t0, t1: view.t1 } : null;
 hook.setView = (t0, t1) => { if (view) { view.setView(t0, t1); view.render(); } };

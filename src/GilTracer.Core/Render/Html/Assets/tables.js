@@ -101,6 +101,12 @@ function blameColumns(nameOf) {
     { key: "function", label: "function holding the GIL", text: true, get: b => b.function },
     { key: "caused_wait_ns", label: "caused wait", title: "time other threads waited while it held the GIL", get: b => b.causedWaitNs, fmt: fmtDur },
     { key: "pct_of_all_wait", label: "% of all wait", get: b => b.pctOfAllWait, fmt: fmtPct, bar: "--c-wait" },
-    { key: "victims", label: "made wait", text: true, get: b => b.victims.map(nameOf).join(", ") },
+    { key: "victims", label: "made wait", text: true, get: b => (b.victimNames || b.victims.map(nameOf)).join(", ") },
   ];
 }
+
+const BLOCK_COLUMNS = [
+  { key: "holder", label: "holder", text: true, title: "the thread that held the GIL", get: e => e.holderName + " (" + e.holderTid + ")" },
+  { key: "waiter", label: "made wait", text: true, get: e => e.waiterName + " (" + e.waiterTid + ")" },
+  { key: "wait_ns", label: "wait", title: "how long the waiter waited while the holder held the GIL", get: e => e.waitNs, fmt: fmtDur },
+];

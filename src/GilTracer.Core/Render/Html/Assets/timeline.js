@@ -2,36 +2,32 @@
 // and adds their time to per-pixel-column accumulators, so a span narrower than a pixel costs one
 // addition and a column shows the share of each state inside it (level of detail without losing time).
 
-/** Base64 of raw-deflated bytes → bytes, with the browser's own inflater (no network, no library). */
-async function inflate(b64) {
-  let bytes;
-  if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(b64);
-  else {
-    const bin = atob(b64);
-    bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  }
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
+// digit values of the packed span strings (ReportDataWriter.WriteTrack): 0-31 end a number, 32-63 continue it
+const DIGITS = (() => {
+  const t = new Int8Array(128).fill(-1);
+  const last = "0123456789ABCDEFGHIJKLMNOPQRSTUV", more = "WXYZabcdefghijklmnopqrstuvwxyz-_";
+  for (let i = 0; i < 32; i++) { t[last.charCodeAt(i)] = i; t[more.charCodeAt(i)] = 32 + i; }
+  return t;
+})();
 
-/** A packed track (see ReportDataWriter.WriteTrack): per span zigzag(gap) and duration*8+state, as varints. */
-async function decodeTrack(t, nStates) {
+/** A packed track: per span zigzag(gap)*8+state and the duration, as 5-bit digits. */
+function decodeTrack(t, nStates) {
   if (!t) return null;
-  const n = t.n, b = await inflate(t.z);
+  const n = t.n, z = t.z, T = DIGITS;
   const s = new Float64Array(n), e = new Float64Array(n), pe = new Float64Array(n);
   const k = new Uint8Array(n), mixAt = new Int32Array(n);
   let p = 0, prev = 0, m = 0, maxEnd = -Infinity;
-  const varint = () => {
-    let v = 0, mul = 1, byte;
-    do { byte = b[p++]; v += (byte & 0x7f) * mul; mul *= 128; } while (byte & 0x80);
-    return v;
-  };
   for (let i = 0; i < n; i++) {
-    const zz = varint();
+    let v = 0, mul = 1, c;
+    while ((c = T[z.charCodeAt(p++)]) >= 32) { v += (c - 32) * mul; mul *= 32; }
+    if (c < 0) throw new Error("corrupt span data in lane at span " + i);
+    v += c * mul;
+    const state = v % 8, zz = (v - state) / 8;
     const gap = zz % 2 ? -(zz + 1) / 2 : zz / 2;
-    const dk = varint();
-    const state = dk % 8, dur = (dk - state) / 8;
+    let dur = 0; mul = 1;
+    while ((c = T[z.charCodeAt(p++)]) >= 32) { dur += (c - 32) * mul; mul *= 32; }
+    if (c < 0) throw new Error("corrupt span data in lane at span " + i);
+    dur += c * mul;
     const st = prev + gap;
     s[i] = st; e[i] = st + dur; prev = e[i];
     if (e[i] > maxEnd) maxEnd = e[i];
@@ -39,6 +35,41 @@ async function decodeTrack(t, nStates) {
     if (state === 7) { k[i] = 255; mixAt[i] = m; m += nStates; } else k[i] = state;
   }
   return { n, s, e, pe, k, mixAt, mix: t.m, nStates };
+}
+
+/** Python calls of one thread, grouped by depth (calls of one depth never overlap) for lookup by time. */
+function decodeFunctions(t) {
+  if (!t) return null;
+  const z = t.z, T = DIGITS, byDepth = [];
+  let p = 0, prev = 0;
+  const num = () => {
+    let v = 0, mul = 1, c;
+    while ((c = T[z.charCodeAt(p++)]) >= 32) { v += (c - 32) * mul; mul *= 32; }
+    if (c < 0) throw new Error("corrupt function data");
+    return v + c * mul;
+  };
+  for (let i = 0; i < t.n; i++) {
+    const zz = num(), delta = zz % 2 ? -(zz + 1) / 2 : zz / 2;
+    const start = prev + delta, dur = num(), depth = num(), name = num();
+    prev = start;
+    const d = byDepth[depth] || (byDepth[depth] = { s: [], e: [], k: [] });
+    d.s.push(start); d.e.push(start + dur); d.k.push(name);
+  }
+  return byDepth;
+}
+
+/** The call stack at time t, innermost first (names as indexes). */
+function callsAt(byDepth, t) {
+  const stack = [];
+  if (!byDepth) return stack;
+  for (let depth = byDepth.length - 1; depth >= 0; depth--) {
+    const d = byDepth[depth];
+    if (!d) continue;
+    let lo = 0, hi = d.s.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (d.s[mid] <= t) lo = mid + 1; else hi = mid; }
+    if (lo > 0 && d.e[lo - 1] > t) stack.push(d.k[lo - 1]);
+  }
+  return stack;
 }
 
 /** First index whose prefix-max end is after t. */
@@ -145,7 +176,9 @@ function drawAxis(canvas, view, cssW, dpr, colors) {
     ctx.beginPath(); ctx.moveTo(x, h - 7); ctx.lineTo(x, h); ctx.stroke();
     const label = fmtTick(t, step);
     const w = ctx.measureText(label).width;
-    if (x - w / 2 > 0 && x + w / 2 < cssW) ctx.fillText(label, x - w / 2, 4);
+    // centred on its tick, but the first and last labels are pushed inside the canvas
+    const lx = Math.min(Math.max(2, x - w / 2), cssW - w - 2);
+    if (Math.abs(lx - (x - w / 2)) < w / 2 + 2) ctx.fillText(label, lx, 4);
   }
   return step;
 }

@@ -20,7 +20,7 @@ class TimelineView {
     this.colors = {
       gil: GIL_STATES.map(s => cssColor(s.css)), sched: SCHED_STATES.map(s => cssColor(s.css)),
       lane: cssColor("--lane"), laneAlt: cssColor("--lane-alt"), bg: cssColor("--bg"),
-      muted: rgbCss(cssColor("--muted")), line: rgbCss(cssColor("--line")), select: rgbCss(cssColor("--select")),
+      muted: rgbCss(cssColor("--muted")), plate: "rgba(" + cssColor("--bg").join(",") + ",0.8)", line: rgbCss(cssColor("--line")), select: rgbCss(cssColor("--select")),
       chart: rgbCss(cssColor("--c-chart")), chart2: rgbCss(cssColor("--c-chart2")),
     };
     this.packed = { gil: this.colors.gil.map(packColor), sched: this.colors.sched.map(packColor) };
@@ -28,16 +28,20 @@ class TimelineView {
     this.bind();
   }
 
-  /** Unpacks every lane's spans (in parallel: the inflater is asynchronous). */
-  async load() {
-    await Promise.all(this.laneRows.map(async row => {
-      row.gil = await decodeTrack(row.lane.gil, 4);
-      row.sched = await decodeTrack(row.lane.sched, 5);
-    }));
+  /** Unpacks every lane's spans. */
+  load() {
+    for (const row of this.laneRows) {
+      row.gil = decodeTrack(row.lane.gil, 4);
+      row.sched = decodeTrack(row.lane.sched, 5);
+      const fn = this.data.functions;
+      row.calls = fn ? decodeFunctions(fn.lanes[row.lane.pid + ":" + row.lane.tid]) : null;
+    }
   }
 
   layout() {
-    const laneH = this.hasSched ? 26 : 20;
+    // a few threads get roomy lanes; hundreds stay compact enough to scan
+    const roomy = this.data.lanes.length <= 16;
+    const laneH = (this.hasSched ? 26 : 20) + (roomy ? 6 : 0), gilH = (this.hasSched ? 13 : 14) + (roomy ? 5 : 0);
     this.rows = [];
     let y = 0, pid = null;
     const spacer = el("div", "axis-spacer", "thread");
@@ -54,7 +58,7 @@ class TimelineView {
         y += PROC_H;
       }
       const row = {
-        lane, y, h: laneH, gilY: y + 3, gilH: this.hasSched ? 13 : 14, schedY: y + 18, schedH: 6,
+        lane, y, h: laneH, gilY: y + 3, gilH, schedY: y + 5 + gilH, schedH: laneH - gilH - 7,
         gil: null, sched: null, accG: null, accS: null,
       };
       const lbl = el("div", "lbl");
@@ -188,8 +192,11 @@ class TimelineView {
     const top = 6 * dpr, h = c.height - top - 2 * dpr;
     const y = v => c.height - 1 * dpr - v / max * h;
     ctx.strokeStyle = this.colors.line; ctx.lineWidth = 1;
+    const ticks = [];
     for (let v = 1; v <= max; v += Math.max(1, Math.round(max / 4))) {
-      ctx.beginPath(); ctx.moveTo(0, Math.round(y(v)) + 0.5); ctx.lineTo(W, Math.round(y(v)) + 0.5); ctx.stroke();
+      const gy = Math.round(y(v)) + 0.5;
+      ticks.push([v, gy]);
+      ctx.beginPath(); ctx.moveTo(0, gy); ctx.lineTo(W, gy); ctx.stroke();
     }
     ctx.beginPath(); ctx.moveTo(0, y(0));
     for (let x = 0; x < W; x++) ctx.lineTo(x + 0.5, y(waiting[x]));
@@ -200,7 +207,14 @@ class TimelineView {
       for (let x = 0; x < W; x++) ctx.lineTo(x + 0.5, y(runnable[x]));
       ctx.strokeStyle = this.colors.chart2; ctx.lineWidth = 1.5 * dpr; ctx.stroke();
     }
-    document.getElementById("chart-max").textContent = "max " + max + (runnable ? " · line: runnable" : "");
+    // the scale, written over the chart's left edge on a small plate so the data under it stays readable
+    ctx.font = 10 * dpr + "px system-ui, sans-serif"; ctx.textBaseline = "middle";
+    for (const [v, gy] of ticks) {
+      const label = v + (v === 1 ? " thread" : " threads"), w = ctx.measureText(label).width;
+      ctx.fillStyle = this.colors.plate; ctx.fillRect(2 * dpr, gy - 6 * dpr, w + 6 * dpr, 12 * dpr);
+      ctx.fillStyle = this.colors.muted; ctx.fillText(label, 5 * dpr, gy);
+    }
+    document.getElementById("chart-max").textContent = runnable ? "line: runnable threads" : "";
   }
 
   rowAt(y) { return this.laneRows.find(r => y >= r.y && y < r.y + r.h) || null; }
@@ -225,6 +239,11 @@ class TimelineView {
       lines.push(parts.length ? parts.join(", ") : "no span recorded here");
       if (j >= 0 && tr.k[j] === 255) lines.push("short spans merged here (downsampled); the shares are exact");
     } else lines.push("no " + (onSched ? "sched" : "GIL") + " spans recorded for this thread");
+    const calls = callsAt(row.calls, t);
+    if (calls.length) {
+      const names = this.data.functions.names;
+      lines.push("in " + names[calls[0]] + (calls.length > 1 ? "\n   called from " + calls.slice(1, 4).map(c => names[c]).join(" ← ") + (calls.length > 4 ? " ← …" : "") : ""));
+    }
     this.showTip(lines.join("\n"), e.clientX, e.clientY);
   }
 

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using GilTracer.Console;
+using GilTracer.Core.Probe;
+using Spectre.Console;
+
+namespace GilTracer.Commands;
+
+/// <summary>`giltracer doctor [--python PATH]`: what works here, what does not, and the command that fixes each problem.</summary>
+static class DoctorCommand
+{
+    static readonly Option<string> Python = new("--python")
+    { Description = "Python interpreter to check (pyenv shims and venvs are resolved)", DefaultValueFactory = _ => "python3" };
+
+    public static Command Create()
+    {
+        var c = new Command("doctor", "Check perf, root, tracefs, uprobes, sched tracepoints and the Python: where its GIL code is and whether the probes fire");
+        c.Add(Python);
+        LocateArgs.AddTo(c);
+        c.Add(Cli.Verbose);
+        c.SetAction(p => Cli.Guard(p, () =>
+        {
+            var report = SystemInspector.Inspect(p.GetValue(Python)!, LocateArgs.From(p));
+            Print(report, p.GetValue(Cli.Verbose));
+            return report.AllOk ? 0 : 1;
+        }));
+        return c;
+    }
+
+    static void Print(DoctorReport report, bool verbose)
+    {
+        var o = Cli.Out;
+        foreach (var c in report.Checks)
+        {
+            o.MarkupLine($"{(c.Ok ? "[green]ok[/]  " : "[red]FAIL[/]")} {Markup.Escape(c.Name),-20} {Markup.Escape(c.Detail)}");
+            if (c.Fix is not null) o.MarkupLine($"      [yellow]fix:[/] {Markup.Escape(c.Fix)}");
+        }
+        if (report.Python is { } t)
+        {
+            o.MarkupLine($"probe sites in {Markup.Escape(t.GilBinary)} ({Markup.Escape(t.Method)}):");
+            foreach (var s in t.Sites)
+                o.MarkupLine($"      {s.Kind,-15} file offset 0x{s.FileOffset:x}  {Markup.Escape(s.Description)}");
+            foreach (var n in t.Notes) o.MarkupLine($"      [grey]{Markup.Escape(n)}[/]");
+        }
+        o.MarkupLine(report.AllOk ? "[green]giltracer run should work here.[/]" : "[red]fix the problems above, then run giltracer doctor again.[/]");
+    }
+}

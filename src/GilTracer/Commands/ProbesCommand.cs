@@ -1,0 +1,41 @@
+using System.CommandLine;
+using GilTracer.Console;
+using GilTracer.Core.Probe;
+using Spectre.Console;
+
+namespace GilTracer.Commands;
+
+/// <summary>`giltracer probes list|clean [--all]`: our uprobe groups (giltracer_PID_N), and removing those left by killed runs.</summary>
+static class ProbesCommand
+{
+    static readonly Option<bool> All = new("--all") { Description = "Also remove groups whose giltracer is still running (their recordings stop getting GIL events)" };
+
+    public static Command Create()
+    {
+        var c = new Command("probes", "Show or remove GilTracer's uprobe groups (only giltracer_* groups are ever touched)");
+        var list = new Command("list", "List giltracer_* uprobe groups with their owner process and whether it is alive");
+        list.SetAction(p => Cli.Guard(p, () =>
+        {
+            var groups = UprobeGroup.ListDefined();
+            if (groups.Count == 0) Cli.Out.WriteLine("no giltracer uprobe groups");
+            foreach (var (group, pid) in groups)
+                Cli.Out.MarkupLine($"{Markup.Escape(group)}  owner pid {pid} {(UprobeGroup.OwnerAlive(pid) ? "[green]running[/]" : "[yellow]dead: stale, `giltracer probes clean` removes it[/]")}");
+            return 0;
+        }));
+        var clean = new Command("clean", "Remove giltracer_* groups whose owner process is dead (--all: every giltracer_* group)");
+        clean.Add(All);
+        clean.SetAction(p => Cli.Guard(p, () =>
+        {
+            Core.Record.SystemChecks.RequireRoot();
+            TraceFs.Find();
+            var removed = UprobeGroup.RemoveStale(p.GetValue(All));
+            Cli.Out.WriteLine(removed.Count == 0 ? "nothing to remove" : $"removed {removed.Count} group(s): {string.Join(", ", removed)}");
+            var left = UprobeGroup.ListDefined().Where(g => removed.Contains(g.Group)).ToList();
+            if (left.Count > 0) Cli.Warn($"still defined (in use by a running perf?): {string.Join(", ", left.Select(g => g.Group))}");
+            return left.Count == 0 ? 0 : 1;
+        }));
+        c.Add(list);
+        c.Add(clean);
+        return c;
+    }
+}

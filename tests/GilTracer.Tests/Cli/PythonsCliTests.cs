@@ -1,0 +1,101 @@
+using GilTracer.Core.Probe;
+
+namespace GilTracer.Tests.Cli;
+
+/// <summary>`run` with Pythons it cannot trace, `doctor`, `probes list|clean`, `setup`: as a user runs them.</summary>
+[Collection("perf"), Trait("Category", "Integration")]
+public class PythonsCliTests
+{
+    static void AssertOneErrorLine(CliRunner.Result r, string expected)
+    {
+        Assert.Equal(1, r.ExitCode);
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines, l => l.StartsWith("giltracer: error: ", StringComparison.Ordinal));
+        Assert.Contains(expected, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
+    [Fact]
+    public void Python2IsRefusedInOneLine()
+    {
+        const string py2 = "/root/.pyenv/versions/2.7.18/bin/python2.7";
+        if (!File.Exists(py2)) return;
+        AssertOneErrorLine(CliRunner.Run(["run", "--python", py2, "-c", "pass"]), "Python 2 is not supported");
+    }
+
+    [Fact]
+    public void Python37IsRefusedInOneLine()
+    {
+        const string py37 = "/root/.pyenv/versions/3.7.16/bin/python3.7";
+        if (!File.Exists(py37)) return;
+        AssertOneErrorLine(CliRunner.Run(["run", "--python", py37, "-c", "pass"]), "supports CPython 3.8 to 3.13");
+    }
+
+    [Fact]
+    public void OnlyOneOffsetIsAUsageError()
+    {
+        var r = CliRunner.Run(["run", "--python", PythonInstalls.PyenvPython("3.11.7"), "--take-gil-offset", "0x24f7b0", "-c", "pass"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("give both --take-gil-offset and --drop-gil-offset", r.Stderr);
+    }
+
+    [Fact]
+    public void DoctorReportsEverythingForTheStrippedDebianPython()
+    {
+        if (!File.Exists(PythonInstalls.DebianPython)) return;
+        var r = CliRunner.Run(["doctor", "--python", PythonInstalls.DebianPython]);
+        Assert.Equal(0, r.ExitCode);
+        foreach (var check in new[] { "perf", "root", "tracefs", "sched tracepoints", "uprobes", "recording" })
+            Assert.Matches($@"(?m)^ok\s+{check}\s", r.Stdout);
+        Assert.Contains("static: in the executable", r.Stdout);
+        Assert.Contains("stripped", r.Stdout);
+        Assert.Contains("found by heuristic", r.Stdout);
+        Assert.Contains("TakeGilAcquire", r.Stdout);
+        Assert.Equal(6, r.Stdout.Split('\n').Count(l => l.TrimStart().StartsWith("ReleaseSite")));
+    }
+
+    [Fact]
+    public void DoctorFailsWithAFixForAPythonItCannotTrace()
+    {
+        var r = CliRunner.Run(["doctor", "--python", "/root/.pyenv/versions/2.7.18/bin/python2.7"]);
+        Assert.Equal(1, r.ExitCode);
+        var text = System.Text.RegularExpressions.Regex.Replace(r.Stdout, @"\s+", " "); // the console wraps long lines
+        Assert.Contains("FAIL python /root/.pyenv/versions/2.7.18/bin/python2.7 is Python 2.7.18: Python 2 is not supported", text);
+        Assert.Contains("fix:", r.Stdout);
+    }
+
+    /// <summary>A group whose owner died (a SIGKILLed run) is listed as stale and cleaned; live groups are left alone.</summary>
+    [Fact]
+    public void ProbesCleanRemovesOnlyGroupsOfDeadOwners()
+    {
+        // A pid that is surely dead: a process we started and reaped.
+        using var gone = System.Diagnostics.Process.Start("true")!;
+        gone.WaitForExit();
+        int deadPid = gone.Id;
+        var stale = $"{UprobeGroup.Prefix}{deadPid}_1";
+        var lib = PythonInstalls.PyenvLibrary("3.11.7");
+        File.AppendAllText(TraceFs.UprobeEvents, $"p:{stale}/take_gil {lib}:0x24f7b0\n");
+        try
+        {
+            var list = CliRunner.Run(["probes", "list"]);
+            Assert.Equal(0, list.ExitCode);
+            Assert.Contains($"{stale}  owner pid {deadPid} dead", list.Stdout);
+
+            var clean = CliRunner.Run(["probes", "clean"]);
+            Assert.Equal(0, clean.ExitCode);
+            Assert.Contains(stale, clean.Stdout);
+            Assert.DoesNotContain(UprobeGroup.ListDefined(), g => g.Group == stale);
+            // Groups of live giltracer runs (other tests, other users) were not touched: all remaining owners are alive.
+            Assert.All(UprobeGroup.ListDefined(), g => Assert.True(UprobeGroup.OwnerAlive(g.OwnerPid)));
+        }
+        finally { UprobeGroup.RemoveGroups([stale]); }
+    }
+
+    [Fact]
+    public void SetupLeavesAMountedTracefsAlone()
+    {
+        var r = CliRunner.Run(["setup"]);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("tracefs is already mounted at /sys/kernel/tracing: nothing to do", r.Stdout);
+    }
+}
