@@ -2,7 +2,7 @@
 import threading
 
 
-def count(n=3_000_000):
+def count(n=10_000_000):
     total = 0
     for i in range(n):
         total += i

@@ -13,7 +13,7 @@ def hash_loop(rounds):
         hashlib.sha256(DATA).digest()
 
 
-def main(threads=4, rounds=8):
+def main(threads=4, rounds=24):
     workers = [threading.Thread(target=hash_loop, args=(rounds,), name=f"hasher-{i + 1}") for i in range(threads)]
     for t in workers:
         t.start()

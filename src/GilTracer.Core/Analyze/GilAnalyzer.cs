@@ -143,6 +143,7 @@ public sealed class GilAnalyzer
             case EventKind.DropGilReturn:
                 if (t.State == GilState.Hold) EndHold(p, t, ts);
                 if (t.State == GilState.Wait) break; // drop_gil returned inside take_gil: still waiting
+                if (t.State == GilState.Release) CompleteRelease(t, ts);
                 Enter(t, GilState.NoGil, ts);
                 break;
         }
@@ -170,6 +171,20 @@ public sealed class GilAnalyzer
         if (p.HolderTid == t.Tid) p.HolderTid = 0;
     }
 
+    /// <summary>
+    /// drop_gil entry → return counts as GIL wait: with forced switching the dropper sleeps there until the next
+    /// thread has taken the GIL (a VM's wake-up latency makes that milliseconds), blocked by the GIL, not running
+    /// native code. Only a completed release counts: probes on inlined release sites (stripped builds) have no
+    /// return, and what follows them is real no-GIL time.
+    /// </summary>
+    static void CompleteRelease(ThreadTrack t, long ts)
+    {
+        long d = ts - t.StateSinceNs;
+        if (d <= 0) return;
+        t.ReleaseNs += d;
+        t.WaitNs += d;
+    }
+
     /// <summary>Closes the thread's current interval at ts and starts the next state.</summary>
     void Enter(ThreadTrack t, GilState next, long ts)
     {
@@ -190,7 +205,6 @@ public sealed class GilAnalyzer
         if (d <= 0) return;
         if (t.State == GilState.Hold) { t.HoldNs += d; Process(t.Pid).HeldNs += d; }
         else if (t.State == GilState.Wait) t.WaitNs += d;
-        else if (t.State == GilState.Release) t.ReleaseNs += d;
         var iv = new GilInterval(t.Pid, t.Tid, t.StateSinceNs, ts, t.State);
         foreach (var s in _sinks) s.OnGilInterval(iv);
     }

@@ -212,7 +212,7 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
     /// </summary>
     public void Finish(GilReport report, IReadOnlyDictionary<int, string>? pythonNames = null)
     {
-        if (_firstNs == long.MaxValue) return;
+        if (_firstNs == long.MaxValue || SchedEvents == 0) return; // no sched events: states unknown
         foreach (var t in _threads.Values)
         {
             if (t.Phase == SchedPhase.Unknown) continue;

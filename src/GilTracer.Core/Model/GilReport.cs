@@ -13,7 +13,7 @@ public sealed record ThreadSummary(
     ThreadStates? States = null)
 {
     public long TotalNs => EndNs - StartNs;
-    /// <summary>Part of NoGilNs spent inside drop_gil (with forced switching the dropper waits there for the next holder).</summary>
+    /// <summary>Part of WaitNs spent inside drop_gil (with forced switching the dropper waits there for the next holder).</summary>
     public long ReleaseNs { get; init; }
 }
 

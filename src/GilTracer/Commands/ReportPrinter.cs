@@ -16,6 +16,7 @@ static class ReportPrinter
         BlameTable.Write(Cli.Out, report);
         foreach (var w in report.Warnings) Cli.Warn(w);
         var files = new List<string> { outputs.ChromeTracePath, outputs.SummaryPath };
+        if (File.Exists(outputs.SchedDataPath)) files.Insert(0, outputs.SchedDataPath);
         if (File.Exists(outputs.PerfDataPath)) files.Insert(0, outputs.PerfDataPath);
         if (outputs.Html && File.Exists(outputs.HtmlPath)) files.Add(outputs.HtmlPath);
         if (report.FunctionTracing is not null) files.Add(Path.Combine(outputs.OutputDir, "flame-*.folded|svg"));

@@ -9,15 +9,19 @@ public static class ReportTable
     public static void Write(IAnsiConsole c, GilReport r)
     {
         bool states = r.Threads.Any(t => t.States is not null);
+        bool gil = r.Gils.Count > 0 || !states; // a sched-only recording (convert sched) knows nothing of the GIL
         bool multiProcess = r.Threads.Select(t => t.Pid).Distinct().Count() > 1;
         var table = new Table().Border(System.Console.IsOutputRedirected ? TableBorder.Ascii : TableBorder.Rounded);
         if (multiProcess) table.AddColumn(new TableColumn("pid").RightAligned());
         table.AddColumn(new TableColumn("tid").RightAligned());
         table.AddColumn("thread");
         table.AddColumn(new TableColumn("total (ms)").RightAligned());
-        table.AddColumn(new TableColumn("no GIL %").RightAligned());
-        table.AddColumn(new TableColumn("has GIL %").RightAligned());
-        table.AddColumn(new TableColumn("GIL wait %").RightAligned());
+        if (gil)
+        {
+            table.AddColumn(new TableColumn("no GIL %").RightAligned());
+            table.AddColumn(new TableColumn("has GIL %").RightAligned());
+            table.AddColumn(new TableColumn("GIL wait %").RightAligned());
+        }
         if (states)
             foreach (var h in new[] { "running %", "runnable %", "S %", "S(GIL) %", "D %" })
                 table.AddColumn(new TableColumn(h).RightAligned());
@@ -29,9 +33,12 @@ public static class ReportTable
             row.Add(t.IsMain ? $"{t.Tid}*" : t.Tid.ToString());
             row.Add(Markup.Escape(t.Name));
             row.Add((t.TotalNs / 1e6).ToString("F1"));
-            row.Add(t.NoGilPct.ToString("F1"));
-            row.Add(Colour(t.HasGilPct, "yellow"));
-            row.Add(Colour(t.GilWaitPct, "red"));
+            if (gil)
+            {
+                row.Add(t.NoGilPct.ToString("F1"));
+                row.Add(Colour(t.HasGilPct, "yellow"));
+                row.Add(Colour(t.GilWaitPct, "red"));
+            }
             if (states)
             {
                 var s = t.States;
@@ -41,7 +48,11 @@ public static class ReportTable
             table.AddRow(row.ToArray());
         }
         c.Write(table);
-        c.MarkupLine("[grey]* main thread. High 'no GIL' is good, 'has GIL' means running Python, 'GIL wait' is time lost waiting.[/]");
+        c.MarkupLine(gil
+            ? "[grey]* main thread. High 'no GIL' is good, 'has GIL' means running Python, 'GIL wait' is time lost waiting.[/]"
+            : "[grey]* main thread.[/]");
+        if (states)
+            c.MarkupLine("[grey]States: running on a CPU, runnable (waiting for a CPU), S sleeping, S(GIL) sleeping inside take_gil, D disk (uninterruptible).[/]");
         foreach (var g in r.Gils)
         {
             c.MarkupLine($"GIL of pid {g.Pid}: held [bold]{g.HeldPct:F1} %[/] of the time, {g.Acquisitions} acquisitions, {g.Switches} switches; " +

@@ -24,11 +24,13 @@ public class GilAnalyzerFixtureTests
         Assert.True(main.IsMain);
         Assert.Equal(625_587_770_430L, main.StartNs);           // its first event, a take_gil entry
         Assert.Equal(625_591_400_162L, main.EndNs);             // the recording's last event
-        // waits: 1954 + 481536 + 595432 + 2495; holds: 881025 + 418667 + 139015 (the last hold has length 0)
-        Assert.Equal(1_081_417L, main.WaitNs);
+        // waits in take_gil: 1954 + 481536 + 595432 + 2495; in drop_gil (entry → return): 4208 + 2464 + 3035;
+        // holds: 881025 + 418667 + 139015 (the last hold has length 0)
+        Assert.Equal(4_208L + 2_464 + 3_035, main.ReleaseNs);
+        Assert.Equal(1_081_417L + 9_707, main.WaitNs);
         Assert.Equal(1_438_707L, main.HoldNs);
-        Assert.Equal(3_629_732L - 1_081_417 - 1_438_707, main.NoGilNs);
-        Assert.Equal(100.0 * 1_081_417 / 3_629_732, main.GilWaitPct, 6);
+        Assert.Equal(3_629_732L - 1_091_124 - 1_438_707, main.NoGilNs);
+        Assert.Equal(100.0 * 1_091_124 / 3_629_732, main.GilWaitPct, 6);
         Assert.Equal(100.0 * 1_438_707 / 3_629_732, main.HasGilPct, 6);
         Assert.Equal(4, main.Acquisitions);
     }
@@ -39,11 +41,13 @@ public class GilAnalyzerFixtureTests
         var r = Report();
         var w0 = r.Thread(11018);
         Assert.Equal(1_073_281L, w0.TotalNs);   // take_gil .588858329 → last drop_gil return .589931610
-        Assert.Equal(7_404L + 2_165, w0.WaitNs);
-        Assert.Equal(525_930L + 67_408, w0.HoldNs); // the 442651 ns inside drop_gil is releasing, not holding
+        // 442651 ns inside drop_gil, sleeping until the main thread took the GIL: waiting, not holding
+        Assert.Equal(442_651L + 1_954, w0.ReleaseNs);
+        Assert.Equal(7_404L + 2_165 + 442_651 + 1_954, w0.WaitNs);
+        Assert.Equal(525_930L + 67_408, w0.HoldNs);
         var w1 = r.Thread(11019);
         Assert.Equal(806_935L, w1.TotalNs);
-        Assert.Equal(15_781L + 2_725, w1.WaitNs);
+        Assert.Equal(15_781L + 2_725 + 37_202 + 2_205, w1.WaitNs);
         Assert.Equal(643_873L + 85_732, w1.HoldNs);
         TestSupport.AssertInvariants(r);
     }

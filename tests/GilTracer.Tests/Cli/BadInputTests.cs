@@ -35,6 +35,23 @@ public class BadInputTests
             "no take_gil/drop_gil probe events");
 
     [Fact]
+    public void GilOnlyRecordingHasNoSchedEvents() =>
+        CliRunner.AssertOneLineError(CliRunner.Run(["convert", "sched", TestSupport.DataPath("two_threads_gil.txt"), "-o", Integration.Repo.TempDir()]),
+            "has no sched events");
+
+    [Fact]
+    public void SchedRecordingStartedMidRunIsClipped()
+    {
+        var dir = Integration.Repo.TempDir();
+        var r = CliRunner.Run(["convert", "sched", TestSupport.DataPath("sched_pertask.txt"), "-o", dir]);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("S(GIL) %", r.Stdout);
+        Assert.DoesNotContain("GIL wait %", r.Stdout); // nothing is known about the GIL: no GIL columns
+        Assert.Contains("per-task recording", string.Join(' ', r.Stderr.Split((char[])['\n', ' '], StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Contains("\"sleeping_gil_pct\"", File.ReadAllText(Path.Combine(dir, "summary.json")));
+    }
+
+    [Fact]
     public void TruncatedRecordingIsAnalyzedWithAWarning()
     {
         var text = File.ReadAllText(TestSupport.DataPath("two_threads_gil.txt"));

@@ -13,7 +13,7 @@ namespace GilTracer.Tests.Locate;
 [Collection("perf"), Trait("Category", "Integration")]
 public class PythonsIntegrationTests(ITestOutputHelper output)
 {
-    /// <summary>~0.3 s of contention: two pure-Python threads counting (examples/two_threads.py).</summary>
+    /// <summary>~1 s of contention: two pure-Python threads counting (examples/two_threads.py).</summary>
     internal const string Workload = "import sys; sys.path.insert(0, sys.argv[1]); import two_threads; two_threads.main(int(sys.argv[2]))";
 
     public static TheoryData<string, string> Pythons => new()
@@ -125,7 +125,7 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         public GilReport Report => Result.Report;
     }
 
-    internal TracedRun TraceTwoThreads(string python, bool keep = false, LocateOptions? locate = null, int n = 1_000_000)
+    internal TracedRun TraceTwoThreads(string python, bool keep = false, LocateOptions? locate = null, int n = 3_000_000)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"giltracer-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var examples = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../examples"));
