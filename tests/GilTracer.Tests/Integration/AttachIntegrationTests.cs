@@ -46,16 +46,8 @@ public class AttachIntegrationTests(ITestOutputHelper output)
             Assert.All(workers, w =>
             {
                 Assert.Equal(target.Id, w.Pid);
-                // drop_gil (forced switch) returns once the other thread got a CPU and took the GIL: on a quiet
-                // machine microseconds (wait 47-50 % measured), with other jobs on the 2 cores milliseconds, and that
-                // handover time moves from the waiter's wait to the dropper's release (wait 29-34 % seen at load 20).
-                double releasePct = 100.0 * w.ReleaseNs / w.TotalNs;
-                if (releasePct < 5) Assert.InRange(w.GilWaitPct, 35, 65);
-                else
-                {
-                    output.WriteLine($"{w.Tid}: {releasePct:F1} % releasing (busy machine): checking wait + release");
-                    Assert.InRange(w.GilWaitPct + releasePct, 35, 65);
-                }
+                // Wait includes the forced-switch handover inside drop_gil (main's analyzer): ~50 % each.
+                Assert.InRange(w.GilWaitPct, 35, 65);
                 // Both threads existed before the attach: their life is the whole recording, clipped at its edges.
                 Assert.Equal(r.StartNs, w.StartNs);
                 Assert.InRange(w.TotalNs / 1e9, 1.8, 3.0);
