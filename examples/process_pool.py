@@ -30,7 +30,7 @@ def main():
         with ctx.Pool(2) as pool:
             print(sum(pool.map(work, TASKS, chunksize=1)))
     elif kind == "process":
-        procs = [ctx.Process(target=work, args=(N,), name=f"cruncher-{i + 1}") for i in range(2)]
+        procs = [ctx.Process(target=work, args=(4 * N,), name=f"cruncher-{i + 1}") for i in range(2)]
         for p in procs:
             p.start()
         for p in procs:

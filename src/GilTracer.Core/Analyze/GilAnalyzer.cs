@@ -55,7 +55,11 @@ public sealed class GilAnalyzer
                 if (e.Comm is not null && _threads.TryGetValue(e.Tid, out var t)) t.Comm = e.Comm;
                 break;
             case EventKind.Exit:
-                if (_threads.TryGetValue(e.Tid, out var x)) x.ExitNs = e.TimestampNs;
+                if (_threads.TryGetValue(e.Tid, out var x))
+                {
+                    x.ExitNs = e.TimestampNs;
+                    if (_processes.TryGetValue(x.Pid, out var xp) && e.TimestampNs > xp.EndNs) xp.EndNs = e.TimestampNs;
+                }
                 break;
             case EventKind.Fork:
                 if (e.Other > 0 && !_threads.ContainsKey(e.Other)) _forkNs[e.Other] = e.TimestampNs;

@@ -13,6 +13,7 @@ public sealed class ChildPythonWatcher : IDisposable
     readonly Dictionary<int, string> _seen = new(); // pid → what it ran when first seen (start time guards pid reuse)
     readonly List<(int Pid, string Binary, string Exe)> _unprobed = new();
     readonly string? _perf;
+    readonly HashSet<int> _candidates = new();
     readonly Thread _thread;
     volatile bool _stop;
 
@@ -64,8 +65,11 @@ public sealed class ChildPythonWatcher : IDisposable
             string? exe;
             try { exe = new FileInfo($"/proc/{pid}/exe").LinkTarget; } catch (Exception) { continue; }
             if (exe is null || exe == _perf) continue;
-            var binary = GilBinaryOf(pid, exe);
+            var binary = GilBinaryOf(pid, exe, out bool byName);
             if (binary is null) continue;
+            // Right after exec a shared-library Python has not mapped its libpython yet and looks like a static
+            // one by its name: believe the executable only when a later scan still sees no libpython.
+            if (byName && !_candidates.Remove(pid)) { _candidates.Add(pid); continue; }
             if (_seen.TryGetValue(pid, out var known) && known == binary) continue;
             _seen[pid] = binary;
             if (!_probed.Contains(binary)) lock (_unprobed) _unprobed.Add((pid, binary, exe));
@@ -83,13 +87,15 @@ public sealed class ChildPythonWatcher : IDisposable
     }
 
     /// <summary>The libpython a process maps, or its executable when that is named like a Python; null otherwise.</summary>
-    static string? GilBinaryOf(int pid, string exe)
+    static string? GilBinaryOf(int pid, string exe, out bool byName)
     {
+        byName = false;
         var maps = TryRead($"/proc/{pid}/maps");
         if (maps is null) return null;
         var files = ProcessLocator.MappedFiles(maps);
         var lib = files.FirstOrDefault(f => Path.GetFileName(f).StartsWith("libpython", StringComparison.Ordinal) && f.Contains(".so", StringComparison.Ordinal));
         if (lib is not null) return lib;
+        byName = true;
         return ProcessLocator.VersionFromName(Path.GetFileName(exe)) is not null ? exe : null;
     }
 

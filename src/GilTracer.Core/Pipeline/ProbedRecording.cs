@@ -44,8 +44,10 @@ public static class ProbedRecording
     {
         if (!File.Exists(outputs.PerfDataPath)) throw new GilTracerException(nothingRecorded);
         ev.Status?.Invoke("decoding");
-        var data = new PerfDataReader(outputs.PerfDataPath);
-        var events = data.ReadEvents();
+        // perf's EXIT records end a life exactly: a child holding the GIL until its os._exit (a multiprocessing
+        // worker doing pure Python) has no GIL event after its last take_gil and would otherwise end there.
+        var data = new PerfDataReader(outputs.PerfDataPath) { IncludeTaskEvents = true };
+        var events = data.ReadEvents().Where(e => e.Kind == EventKind.Exit ? e.TimestampNs > 0 : e.Kind is not (EventKind.Comm or EventKind.Fork));
         // --state: sched events come from a second, system-wide perf; both streams are time-ordered.
         var sched = schedData is null ? null : new PerfDataReader(schedData);
         if (sched is not null) events = EventMerger.Merge(events, sched.ReadEvents());

@@ -33,8 +33,20 @@ public class MultiprocessIntegrationTests(ITestOutputHelper output)
         Assert.Equal(r.Threads.Select(t => t.Pid).Distinct().Order(), r.Gils.Select(g => g.Pid).Order());
         var workers = Children(r, "ForkProcess-");
         Assert.Equal(2, workers.Count); // named by the sitecustomize hook in each child
-        Assert.All(workers, w => Assert.True(w.HasGilPct > 80, $"{w.Name} has GIL only {w.HasGilPct:F1} %"));
+        // A pool worker also idles without the GIL: waiting for its task, and after it until the pool shuts down
+        // (when the other worker is done): 85-97 % has GIL seen on a quiet machine, 72-90 % under load.
+        Assert.All(workers, w => Assert.True(w.HasGilPct > 65, $"{w.Name} has GIL only {w.HasGilPct:F1} %"));
         Assert.All(workers, w => Assert.Equal(w.Pid, w.Tid));
+    }
+
+    [Fact]
+    public void TwoForkedProcessesHoldTheirGilsNearlyAllTheirLife()
+    {
+        var r = RunPool("process", "fork");
+        Assert.Equal(3, r.Gils.Count);
+        var workers = Children(r, "cruncher-"); // multiprocessing.Process(name=...) names the child's main thread
+        Assert.Equal(2, workers.Count);
+        Assert.All(workers, w => Assert.True(w.HasGilPct > 85, $"{w.Name} has GIL only {w.HasGilPct:F1} %"));
     }
 
     [Fact]
@@ -64,6 +76,7 @@ public class MultiprocessIntegrationTests(ITestOutputHelper output)
         Assert.Equal(2, without.Gils.Count); // the parent and its 3.11 child
 
         var with = RunPipeline.Run(new RunOptions(target, new OutputOptions(Repo.TempDir()), Repo.Pyenv("3.11.7"), ChildPythons: [other])).Report;
+        foreach (var w in with.Warnings) output.WriteLine("warning: " + w);
         Assert.DoesNotContain(with.Warnings, w => w.Contains("not probed"));
         Assert.Equal(3, with.Gils.Count);
         Assert.Contains(with.Gils, g => g.HeldPct > 50); // the 3.12 child's pure-Python loop
