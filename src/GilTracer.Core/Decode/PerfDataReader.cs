@@ -101,6 +101,17 @@ public sealed partial class PerfDataReader
     private static SafeFileHandle OpenHandle(string path) =>
         File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
 
+    /// <summary>
+    /// The sample events plus perf's own EXIT records (those it synthesizes at timestamp 0 dropped): exact ends of
+    /// thread lives in a recording of GIL probes alone, where a child holding the GIL until its os._exit has no
+    /// GIL event after its last take_gil.
+    /// </summary>
+    public IEnumerable<TraceEvent> ReadEventsWithExits(IProgress<double>? progress = null)
+    {
+        IncludeTaskEvents = true;
+        return ReadEvents(progress).Where(e => e.Kind == EventKind.Exit ? e.TimestampNs > 0 : e.Kind is not (EventKind.Comm or EventKind.Fork));
+    }
+
     public IEnumerable<TraceEvent> ReadEvents(IProgress<double>? progress = null)
     {
         using var file = OpenHandle(_path);

@@ -78,7 +78,8 @@ public static class ConvertPipeline
             throw new GilTracerException($"{input} has no sched events (sched_switch, sched_wakeup): record with `giltracer run --state`");
         if (mode == ConvertMode.Auto && !data.HasGilEvents && !hasSched)
             throw new GilTracerException($"{input} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
-        var events = data.ReadEvents();
+        // With GIL probes alone (what run records), perf's EXIT records end lives exactly, as in run.
+        var events = data.HasSchedEvents ? data.ReadEvents() : data.ReadEventsWithExits();
         if (schedData is not null) events = EventMerger.Merge(events, schedData.ReadEvents());
         var report = AnalysisPipeline.Analyze(events, outputs, pythonNames, null, new AnalysisExtras(functions, sched, scope));
         if (report.EventCount == 0)

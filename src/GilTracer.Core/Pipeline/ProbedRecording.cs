@@ -46,8 +46,8 @@ public static class ProbedRecording
         ev.Status?.Invoke("decoding");
         // perf's EXIT records end a life exactly: a child holding the GIL until its os._exit (a multiprocessing
         // worker doing pure Python) has no GIL event after its last take_gil and would otherwise end there.
-        var data = new PerfDataReader(outputs.PerfDataPath) { IncludeTaskEvents = true };
-        var events = data.ReadEvents().Where(e => e.Kind == EventKind.Exit ? e.TimestampNs > 0 : e.Kind is not (EventKind.Comm or EventKind.Fork));
+        var data = new PerfDataReader(outputs.PerfDataPath);
+        var events = data.ReadEventsWithExits();
         // --state: sched events come from a second, system-wide perf; both streams are time-ordered.
         var sched = schedData is null ? null : new PerfDataReader(schedData);
         if (sched is not null) events = EventMerger.Merge(events, sched.ReadEvents());
