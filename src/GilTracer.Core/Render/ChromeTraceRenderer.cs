@@ -17,6 +17,8 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
         Sched = JsonEncodedText.Encode("sched"), Args = JsonEncodedText.Encode("args"), Waiting = JsonEncodedText.Encode("waiting"),
         GilWait = JsonEncodedText.Encode("GIL wait"), GilHeld = JsonEncodedText.Encode("GIL held"),
         WaitingCounter = JsonEncodedText.Encode("threads waiting for the GIL"),
+        RunnableCounter = JsonEncodedText.Encode("runnable threads"), Runnable = JsonEncodedText.Encode("runnable"),
+        Python = JsonEncodedText.Encode("python"), GcCat = JsonEncodedText.Encode("gc"),
         Ts = JsonEncodedText.Encode("ts"), Dur = JsonEncodedText.Encode("dur");
 
     readonly Stream _stream;
@@ -38,68 +40,55 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
     public void OnGilInterval(in GilInterval iv)
     {
         if (iv.State is not (GilState.Wait or GilState.Hold)) return;
+        WriteSpan(iv.State == GilState.Wait ? GilWait : GilHeld, Gil, iv.Pid, iv.Tid, iv.StartNs, iv.DurationNs);
+    }
+
+    /// <summary>One complete ("X") span; flushed in 64 KiB steps so memory stays flat over millions of spans.</summary>
+    void WriteSpan(JsonEncodedText name, JsonEncodedText cat, int pid, int tid, long startNs, long durationNs)
+    {
         _w.WriteStartObject();
         _w.WriteString(Ph, X);
-        _w.WriteString(Name, iv.State == GilState.Wait ? GilWait : GilHeld);
-        _w.WriteString(Cat, Gil);
-        _w.WriteNumber(Pid, iv.Pid);
-        _w.WriteNumber(Tid, iv.Tid);
-        JsonNumbers.WriteMicros(_w, Ts, iv.StartNs);
-        JsonNumbers.WriteMicros(_w, Dur, iv.DurationNs);
+        _w.WriteString(Name, name);
+        _w.WriteString(Cat, cat);
+        _w.WriteNumber(Pid, pid);
+        _w.WriteNumber(Tid, tid);
+        JsonNumbers.WriteMicros(_w, Ts, startNs);
+        JsonNumbers.WriteMicros(_w, Dur, durationNs);
         _w.WriteEndObject();
         if (_w.BytesPending > 1 << 16) _w.Flush();
     }
 
     /// <summary>
     /// Sched states go on a lane of their own under each thread (GIL spans and state spans overlap without nesting,
-    /// which one lane cannot show): a synthetic tid, named "NAME · states" at the end.
+    /// which one lane cannot show): a synthetic tid, named "NAME · states" at the end. Kernel tids stay below 2^22,
+    /// so state lanes (2^29 + tid) and function lanes (2^30 + tid) never meet each other or a real thread.
     /// </summary>
-    public static int StateLaneTid(int tid) => tid | 0x4000_0000;
+    public static int StateLaneTid(int tid) => StateLaneOffset + tid;
+
+    const int StateLaneOffset = 1 << 29;
+
+    static readonly JsonEncodedText[] SchedNames =
+        [.. new[] { "running", "runnable", "S", "S(GIL)", "D" }.Select(n => JsonEncodedText.Encode(n))];
 
     public void OnSchedInterval(in SchedInterval iv)
     {
         _stateLanes.Add((iv.Pid, iv.Tid));
-        _w.WriteStartObject();
-        _w.WriteString(Ph, X);
-        _w.WriteString(Name, iv.State switch
-        {
-            SchedState.Running => "running",
-            SchedState.Runnable => "runnable",
-            SchedState.Sleeping => "S",
-            SchedState.SleepingGil => "S(GIL)",
-            _ => "D",
-        });
-        _w.WriteString(Cat, Sched);
-        _w.WriteNumber(Pid, iv.Pid);
-        _w.WriteNumber(Tid, StateLaneTid(iv.Tid));
-        JsonNumbers.WriteMicros(_w, Ts, iv.StartNs);
-        JsonNumbers.WriteMicros(_w, Dur, iv.DurationNs);
-        _w.WriteEndObject();
-        if (_w.BytesPending > 1 << 16) _w.Flush();
+        WriteSpan(SchedNames[(int)iv.State], Sched, iv.Pid, StateLaneTid(iv.Tid), iv.StartNs, iv.DurationNs);
     }
 
-    public void OnRunnableChanged(int pid, long timestampNs, int runnable)
-    {
-        _w.WriteStartObject();
-        _w.WriteString("ph", "C");
-        _w.WriteString("name", "runnable threads");
-        _w.WriteNumber("pid", pid);
-        JsonNumbers.WriteMicros(_w, "ts", timestampNs);
-        _w.WriteStartObject("args");
-        _w.WriteNumber("runnable", runnable);
-        _w.WriteEndObject();
-        _w.WriteEndObject();
-    }
+    public void OnRunnableChanged(int pid, long timestampNs, int runnable) => WriteCounter(RunnableCounter, Runnable, pid, timestampNs, runnable);
 
-    public void OnWaitersChanged(int pid, long timestampNs, int waiting)
+    public void OnWaitersChanged(int pid, long timestampNs, int waiting) => WriteCounter(WaitingCounter, Waiting, pid, timestampNs, waiting);
+
+    void WriteCounter(JsonEncodedText name, JsonEncodedText series, int pid, long timestampNs, int value)
     {
         _w.WriteStartObject();
         _w.WriteString(Ph, C);
-        _w.WriteString(Name, WaitingCounter);
+        _w.WriteString(Name, name);
         _w.WriteNumber(Pid, pid);
         JsonNumbers.WriteMicros(_w, Ts, timestampNs);
         _w.WriteStartObject(Args);
-        _w.WriteNumber(Waiting, waiting);
+        _w.WriteNumber(series, value);
         _w.WriteEndObject();
         _w.WriteEndObject();
     }
@@ -112,34 +101,18 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
     /// named "NAME (python)". Function names are untrusted text: the JSON writer escapes them.</summary>
     public void WriteFunctionSpans(Analyze.FunctionTimeline timeline, int pid, Func<int, string> threadName, long minDurationNs = 0)
     {
-        var names = new Dictionary<int, string>();
+        var names = new Dictionary<int, JsonEncodedText>();
         foreach (var s in timeline.Spans)
         {
             if (s.EndNs - s.StartNs < minDurationNs) continue;
-            if (!names.TryGetValue(s.FunctionId, out var name)) names[s.FunctionId] = name = timeline.Trace.Function(s.FunctionId).Display;
-            _w.WriteStartObject();
-            _w.WriteString("ph", "X");
-            _w.WriteString("name", name);
-            _w.WriteString("cat", s.FunctionId < 0 ? "gc" : "python");
-            _w.WriteNumber("pid", pid);
-            _w.WriteNumber("tid", FunctionLaneOffset + s.Tid);
-            JsonNumbers.WriteMicros(_w, "ts", s.StartNs);
-            JsonNumbers.WriteMicros(_w, "dur", s.EndNs - s.StartNs);
-            _w.WriteEndObject();
-            if (_w.BytesPending > 1 << 16) _w.Flush();
+            if (!names.TryGetValue(s.FunctionId, out var name))
+                names[s.FunctionId] = name = JsonEncodedText.Encode(timeline.Trace.Function(s.FunctionId).Display);
+            WriteSpan(name, s.FunctionId < 0 ? GcCat : Python, pid, FunctionLaneOffset + s.Tid, s.StartNs, s.EndNs - s.StartNs);
         }
         foreach (var tid in timeline.Tids)
         {
             WriteMeta("thread_name", pid, FunctionLaneOffset + tid, $"{threadName(tid)} (python)");
-            _w.WriteStartObject();
-            _w.WriteString("ph", "M");
-            _w.WriteString("name", "thread_sort_index");
-            _w.WriteNumber("pid", pid);
-            _w.WriteNumber("tid", FunctionLaneOffset + tid);
-            _w.WriteStartObject("args");
-            _w.WriteNumber("sort_index", tid);
-            _w.WriteEndObject();
-            _w.WriteEndObject();
+            WriteSortIndex(pid, FunctionLaneOffset + tid, tid);
         }
     }
 

@@ -7,8 +7,6 @@ namespace GilTracer.Core.Render;
 static class JsonNumbers
 {
     /// <summary>Nanoseconds as microseconds with three decimals ("12.345"), exact (no double rounding).</summary>
-    public static void WriteMicros(Utf8JsonWriter w, string name, long ns) => WriteMicros(w, JsonEncodedText.Encode(name), ns);
-
     public static void WriteMicros(Utf8JsonWriter w, JsonEncodedText name, long ns)
     {
         Span<byte> buf = stackalloc byte[32];
