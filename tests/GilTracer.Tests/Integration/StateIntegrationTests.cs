@@ -76,10 +76,8 @@ public class StateIntegrationTests
                 .Sum(x => waits.Sum(w => Math.Max(0, Math.Min(w.End, x.End) - Math.Max(w.Start, x.Start))));
             long waitNs = waits.Sum(w => w.End - w.Start), runnable = Within("runnable"), gilSleep = Within("S(GIL)");
             Assert.True(gilSleep > 0.5 * (waitNs - runnable), $"{name}: S(GIL) {gilSleep} ns of {waitNs - runnable} ns not runnable in waits");
-            // Seen here: 0-10 % of plain S overlapping waits, in about half the runs (suspected: a wakeup or switch-in
-            // recorded in another task's context, e.g. an interrupt in swapper, is left out by the process-tree
-            // filter, so the sleep runs on until the thread's next own event). Under investigation; S(GIL) dominates.
-            Assert.True(Within("S") < 0.15 * waitNs, $"{name}: plain S inside GIL waits: {Within("S")} of {waitNs} ns");
+            // Seen here: 0-4.6 % of plain S at the edges of waits (two perf sessions merged by time; not yet explained).
+            Assert.True(Within("S") < 0.10 * waitNs, $"{name}: plain S inside GIL waits: {Within("S")} of {waitNs} ns");
         }
         // Running from sched events vs the kernel's own CPU time of each thread (time.thread_time_ns at its end).
         var measured = JsonDocument.Parse(File.ReadAllText(cpuTimes)).RootElement.EnumerateObject()
