@@ -21,6 +21,22 @@ static class TestSupport
 
     public static ThreadSummary Thread(this GilReport r, int tid) => r.Threads.Single(t => t.Tid == tid);
 
+    public sealed record TraceSpan(string Name, int Tid, long Start, long End);
+
+    /// <summary>The complete ("X") spans of a Chrome trace, in ns.</summary>
+    public static List<TraceSpan> ReadTraceSpans(string path)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        var spans = new List<TraceSpan>();
+        foreach (var e in doc.RootElement.GetProperty("traceEvents").EnumerateArray())
+        {
+            if (e.GetProperty("ph").GetString() != "X") continue;
+            long start = (long)Math.Round(e.GetProperty("ts").GetDouble() * 1000), dur = (long)Math.Round(e.GetProperty("dur").GetDouble() * 1000);
+            spans.Add(new TraceSpan(e.GetProperty("name").GetString()!, e.GetProperty("tid").GetInt32(), start, start + dur));
+        }
+        return spans;
+    }
+
     /// <summary>Invariants every report must satisfy.</summary>
     public static void AssertInvariants(GilReport r)
     {

@@ -5,8 +5,8 @@ namespace GilTracer.Core.Analyze;
 /// <summary>
 /// The GIL state machine (design.md §6). Consumes time-ordered events and streams closed intervals to sinks;
 /// memory grows with the number of threads, not events. Per thread:
-/// wait = take_gil entry → take_gil return; hold = take_gil return → drop_gil entry; drop_gil entry → return
-/// is releasing (counted as no GIL); no GIL = the rest of the thread's life.
+/// wait = take_gil entry → take_gil return, and drop_gil entry → return (the forced-switch handover, see
+/// CompleteRelease); hold = take_gil return → drop_gil entry; no GIL = the rest of the thread's life.
 /// It tolerates what real recordings contain: duplicated events (dropped and counted), a take_gil that never
 /// returns (daemon thread parked at shutdown), drop_gil called inside take_gil during finalization, and
 /// recordings that start or end inside a wait or hold (clipped to the recording).
@@ -49,6 +49,7 @@ public sealed class GilAnalyzer
             case EventKind.TakeGilReturn:
             case EventKind.DropGil:
             case EventKind.DropGilReturn:
+            case EventKind.ReleaseSite:
                 OnGilEvent(e);
                 break;
             case EventKind.Comm:
@@ -69,6 +70,14 @@ public sealed class GilAnalyzer
 
     /// <summary>The thread's GIL state after the events processed so far; null before its first GIL event.</summary>
     public GilState? StateOf(int tid) => _threads.TryGetValue(tid, out var t) && t.Seen ? t.State : null;
+
+    /// <summary>
+    /// Whether the thread is now held back by the GIL: inside take_gil, or inside drop_gil (the forced-switch
+    /// handover, counted as wait). A thread cannot change this while it sleeps, so its value at a switch-out holds
+    /// for the whole sleep.
+    /// </summary>
+    public bool IsHeldBackByGil(int tid) =>
+        _threads.TryGetValue(tid, out var t) && t.Seen && t.State is GilState.Wait or GilState.Release;
 
     int PidOf(in TraceEvent e)
     {
@@ -106,7 +115,7 @@ public sealed class GilAnalyzer
             {
                 EventKind.TakeGil => GilState.NoGil,
                 EventKind.TakeGilReturn => GilState.Wait,
-                EventKind.DropGil => GilState.Hold,
+                EventKind.DropGil or EventKind.ReleaseSite => GilState.Hold,
                 _ => GilState.Release,
             };
             // Where life starts: a recorded fork (--state) is exact; a thread alive when an attach began lived since
@@ -144,11 +153,20 @@ public sealed class GilAnalyzer
                 if (t.State == GilState.Hold) EndHold(p, t, ts);
                 if (t.State != GilState.Release) Enter(t, GilState.Release, ts);
                 break;
+            case EventKind.ReleaseSite:
+                // No return follows an inlined release: what comes after it is real no-GIL time.
+                if (t.State == GilState.Hold) EndHold(p, t, ts);
+                if (t.State is GilState.Hold or GilState.Release) Enter(t, GilState.NoGil, ts);
+                break;
             case EventKind.DropGilReturn:
                 if (t.State == GilState.Hold) EndHold(p, t, ts);
                 if (t.State == GilState.Wait) break; // drop_gil returned inside take_gil: still waiting
-                if (t.State == GilState.Release) CompleteRelease(t, ts);
-                Enter(t, GilState.NoGil, ts);
+                if (t.State == GilState.Release)
+                {
+                    CompleteRelease(t, ts);
+                    Enter(t, GilState.NoGil, ts, closeAs: GilState.Wait);
+                }
+                else Enter(t, GilState.NoGil, ts);
                 break;
         }
     }
@@ -176,10 +194,10 @@ public sealed class GilAnalyzer
     }
 
     /// <summary>
-    /// drop_gil entry → return counts as GIL wait: with forced switching the dropper sleeps there until the next
-    /// thread has taken the GIL (a VM's wake-up latency makes that milliseconds), blocked by the GIL, not running
-    /// native code. Only a completed release counts: probes on inlined release sites (stripped builds) have no
-    /// return, and what follows them is real no-GIL time.
+    /// drop_gil entry → return counts as GIL wait (and goes to the sinks as a wait interval): with forced switching
+    /// the dropper sleeps there until the next thread has taken the GIL (a VM's wake-up latency makes that
+    /// milliseconds), blocked by the GIL, not running native code. Only a completed release counts (a recording
+    /// may end inside one); inlined release sites (stripped builds) are no release state at all.
     /// </summary>
     static void CompleteRelease(ThreadTrack t, long ts)
     {
@@ -189,10 +207,10 @@ public sealed class GilAnalyzer
         t.WaitNs += d;
     }
 
-    /// <summary>Closes the thread's current interval at ts and starts the next state.</summary>
-    void Enter(ThreadTrack t, GilState next, long ts)
+    /// <summary>Closes the thread's current interval at ts (reported as closeAs when given) and starts the next state.</summary>
+    void Enter(ThreadTrack t, GilState next, long ts, GilState? closeAs = null)
     {
-        Close(t, ts);
+        Close(t, ts, closeAs);
         if ((t.State == GilState.Wait) != (next == GilState.Wait))
         {
             var p = Process(t.Pid);
@@ -203,13 +221,13 @@ public sealed class GilAnalyzer
         t.StateSinceNs = ts;
     }
 
-    void Close(ThreadTrack t, long ts)
+    void Close(ThreadTrack t, long ts, GilState? closeAs = null)
     {
         long d = ts - t.StateSinceNs;
         if (d <= 0) return;
         if (t.State == GilState.Hold) { t.HoldNs += d; Process(t.Pid).HeldNs += d; }
         else if (t.State == GilState.Wait) t.WaitNs += d;
-        var iv = new GilInterval(t.Pid, t.Tid, t.StateSinceNs, ts, t.State);
+        var iv = new GilInterval(t.Pid, t.Tid, t.StateSinceNs, ts, closeAs ?? t.State);
         foreach (var s in _sinks) s.OnGilInterval(iv);
     }
 

@@ -55,13 +55,13 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
                 SchedEvents++;
                 if (scope.Contains(e.Tid) && Track(e.Tid) is { Phase: not SchedPhase.Dead } prev)
                 {
+                    prev.SleepIsGil = IsGilSleep(prev.Tid, e.StackHasTakeGil);
                     Transition(prev, e.State switch
                     {
                         ThreadRunState.Runnable => SchedPhase.Runnable,
                         ThreadRunState.Disk => SchedPhase.Disk,
                         _ => SchedPhase.Sleeping, // S, and T/t (stopped) too
                     }, ts);
-                    prev.SleepStackHasTakeGil = e.StackHasTakeGil;
                 }
                 if (e.Other != e.Tid && scope.Contains(e.Other) && Track(e.Other) is { Phase: not SchedPhase.Dead } next)
                 {
@@ -78,7 +78,7 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
                 if (w.Phase == SchedPhase.Unknown)
                 {
                     if (e.Kind == EventKind.SchedWakeupNew) { w.StartNs = ts; Begin(w, SchedPhase.Runnable, ts); }
-                    else Begin(w, SchedPhase.Sleeping, ts);
+                    else { w.SleepIsGil = IsGilSleep(w.Tid, false); Begin(w, SchedPhase.Sleeping, ts); }
                 }
                 // Wakeups of running or runnable tasks happen (the kernel traces them too): nothing changes.
                 if (w.Phase is SchedPhase.Sleeping or SchedPhase.Disk) Transition(w, SchedPhase.Runnable, ts);
@@ -155,7 +155,7 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
             SchedPhase.Running => SchedState.Running,
             SchedPhase.Runnable => SchedState.Runnable,
             SchedPhase.Disk => SchedState.Disk,
-            SchedPhase.Sleeping => IsGilSleep(t) ? SchedState.SleepingGil : SchedState.Sleeping,
+            SchedPhase.Sleeping => t.SleepIsGil ? SchedState.SleepingGil : SchedState.Sleeping,
             _ => null,
         };
         if (state is not { } s) return;
@@ -165,8 +165,14 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
         else foreach (var sink in _sinks) sink.OnSchedInterval(iv);
     }
 
-    /// <summary>A thread cannot leave take_gil while asleep, so its GIL state now is its state for the whole sleep.</summary>
-    bool IsGilSleep(SchedTrack t) => gil?.StateOf(t.Tid) is { } g ? g == GilState.Wait : t.SleepStackHasTakeGil;
+    /// <summary>
+    /// Decided when the sleep starts: a thread cannot leave take_gil while asleep, so its GIL state then holds for the
+    /// whole sleep. Not at the wakeup: wakeups and switch-ins can go unrecorded (on some VMs nothing is traced in a
+    /// CPU's idle task, where remote wakeups and switch-ins from idle happen), and by the thread's next own event it
+    /// may have left take_gil long ago.
+    /// </summary>
+    bool IsGilSleep(int tid, bool stackHasTakeGil) =>
+        gil?.StateOf(tid) is not null ? gil.IsHeldBackByGil(tid) : stackHasTakeGil;
 
     /// <summary>The thread's pid is settled: from its own event (pid > 0), else a guess (text without pids).</summary>
     void Confirm(SchedTrack t, int pid, long ts)
@@ -224,8 +230,13 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
         }
         ThreadStateMerger.Merge(report, _threads.Values.Where(t => t.Phase != SchedPhase.Unknown && t.EndNs > t.StartNs),
             _firstNs, _lastNs, pythonNames);
-        if (MissedSwitchIns > 0 && MissedSwitchIns * 10 > SchedEvents)
-            report.Warnings.Add($"{MissedSwitchIns} switch-ins and wakeups were not recorded (a per-task recording?): " +
-                                "sleeps look longer and running shorter than they were; record system-wide (giltracer run --state, or perf record -a)");
+        if (MissedSwitchIns == 0 || MissedSwitchIns * 10 <= SchedEvents) return;
+        // System-wide recordings miss them too where a kernel traces nothing in an idle CPU's context (seen on VMs):
+        // the gap then ends at the thread's next own event, microseconds later when the CPU was idle.
+        report.Warnings.Add(scope.IsTree
+            ? $"{MissedSwitchIns} switch-ins and wakeups of the program's threads are missing from the system-wide recording " +
+              "(this kernel does not trace some idle CPUs): those sleeps end at the thread's next own event, a little late"
+            : $"{MissedSwitchIns} switch-ins and wakeups were not recorded (a per-task recording?): " +
+              "sleeps look longer and running shorter than they were; record system-wide (giltracer run --state, or perf record -a)");
     }
 }

@@ -17,8 +17,8 @@ sealed class SchedTrack(int tid)
     public long SinceNs;
     /// <summary>Life: from fork / wakeup_new / the recording's start, to exit / the recording's end.</summary>
     public long StartNs = -1, EndNs = -1;
-    /// <summary>The switch-out that started the current sleep had take_gil on its stack (recordings with -g).</summary>
-    public bool SleepStackHasTakeGil;
+    /// <summary>The current sleep is S(GIL): decided at its start (see SchedAnalyzer.IsGilSleep).</summary>
+    public bool SleepIsGil;
     public readonly long[] Ns = new long[5]; // indexed by SchedState
     public List<SchedInterval>? Pending;
 

@@ -47,7 +47,7 @@ public sealed partial class PerfDataReader
             pos += 8 + (int)nr * 8;
         }
 
-        if (kind <= EventKind.DropGilReturn)
+        if (kind.IsGil())
         {
             Emit(new TraceEvent(kind, ts, pid, tid, cpu), s, ready);
             return;

@@ -59,7 +59,7 @@ public sealed partial class PerfDataReader
     /// <summary>"group:name" of every event in the file (EVENT_DESC), in file order.</summary>
     public IReadOnlyList<string> EventNames => _header.Attrs.Select(a => a.Name ?? $"type{a.Type}:config{a.Config}").ToList();
     /// <summary>True when the file has take_gil/drop_gil probe events (any naming <see cref="GilProbeNames"/> knows).</summary>
-    public bool HasGilEvents => _header.Attrs.Any(a => a.Kind is <= EventKind.DropGilReturn);
+    public bool HasGilEvents => _header.Attrs.Any(a => a.Kind is { } k && k.IsGil());
     /// <summary>True when the file has sched tracepoints the reader maps.</summary>
     public bool HasSchedEvents => _header.Attrs.Any(a => a.Kind is >= EventKind.SchedSwitch and <= EventKind.Exit);
     /// <summary>True when samples carry call chains (perf record -g).</summary>

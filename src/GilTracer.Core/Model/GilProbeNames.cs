@@ -11,6 +11,7 @@ public static class GilProbeNames
     public const string TakeGilRet = "take_gil_ret";
     public const string DropGil = "drop_gil";
     public const string DropGilRet = "drop_gil_ret";
+    public const string ReleaseSite = "drop_gil_rel";
 
     /// <summary>The event name without its group, e.g. "take_gil_ret" of "giltracer_12:take_gil_ret".</summary>
     public static EventKind? Classify(ReadOnlySpan<char> eventName)
@@ -23,7 +24,7 @@ public static class GilProbeNames
         var rest = eventName[TakeGil.Length..];
         bool ret = rest.Contains("ret", StringComparison.Ordinal) || rest.Contains("acq", StringComparison.Ordinal);
         if (take) return ret ? EventKind.TakeGilReturn : EventKind.TakeGil;
-        return ret ? EventKind.DropGilReturn : EventKind.DropGil;
+        return ret ? EventKind.DropGilReturn : eventName.StartsWith(ReleaseSite) ? EventKind.ReleaseSite : EventKind.DropGil;
     }
 
     /// <summary>Byte version for the span-based text reader.</summary>
@@ -36,6 +37,6 @@ public static class GilProbeNames
         if (!take && !drop) return null;
         bool ret = eventName[8..].IndexOf("ret"u8) >= 0 || eventName[8..].IndexOf("acq"u8) >= 0;
         if (take) return ret ? EventKind.TakeGilReturn : EventKind.TakeGil;
-        return ret ? EventKind.DropGilReturn : EventKind.DropGil;
+        return ret ? EventKind.DropGilReturn : eventName.StartsWith("drop_gil_rel"u8) ? EventKind.ReleaseSite : EventKind.DropGil;
     }
 }

@@ -3,14 +3,17 @@ namespace GilTracer.Core.Model;
 /// <summary>What one decoded perf event says. Readers (text or perf.data) map probe and tracepoint names to these.</summary>
 public enum EventKind : byte
 {
+    // The GIL kinds come first (IsGil below).
     /// <summary>take_gil entered: the thread starts waiting for the GIL.</summary>
     TakeGil,
     /// <summary>take_gil returned (or the acquiring store inside it ran): the thread now holds the GIL.</summary>
     TakeGilReturn,
-    /// <summary>drop_gil entered (or an inlined release site ran): the hold ends here (design.md §6).</summary>
+    /// <summary>drop_gil entered: the hold ends here (design.md §6); the release lasts until drop_gil returns.</summary>
     DropGil,
     /// <summary>drop_gil returned: the release is complete.</summary>
     DropGilReturn,
+    /// <summary>An inlined release site ran (stripped builds, probe "drop_gil_rel"): the hold ends, no return follows.</summary>
+    ReleaseSite,
     /// <summary>sched_switch: Tid = prev thread, Other = next thread, State = prev_state.</summary>
     SchedSwitch,
     /// <summary>sched_wakeup: Other = the thread woken.</summary>
@@ -25,6 +28,12 @@ public enum EventKind : byte
     Comm,
     /// <summary>perf lost events here: Other = how many.</summary>
     Lost,
+}
+
+public static class EventKinds
+{
+    /// <summary>A GIL probe hit (take_gil, drop_gil, their returns, a release site).</summary>
+    public static bool IsGil(this EventKind kind) => kind <= EventKind.ReleaseSite;
 }
 
 /// <summary>Thread state a sched_switch leaves the previous thread in (prev_state).</summary>

@@ -103,7 +103,7 @@ public static class SystemInspector
             var counts = new Dictionary<EventKind, int>();
             foreach (var e in PerfScriptRunner.Read(data, new PerfScriptTextReader()))
                 counts[e.Kind] = counts.GetValueOrDefault(e.Kind) + 1;
-            int take = counts.GetValueOrDefault(EventKind.TakeGil), held = counts.GetValueOrDefault(EventKind.TakeGilReturn), drop = counts.GetValueOrDefault(EventKind.DropGil);
+            int take = counts.GetValueOrDefault(EventKind.TakeGil), held = counts.GetValueOrDefault(EventKind.TakeGilReturn), drop = counts.GetValueOrDefault(EventKind.DropGil) + counts.GetValueOrDefault(EventKind.ReleaseSite);
             bool ok = take > 0 && held > 0 && drop > 0;
             return new("recording", ok, $"a two-thread test program fired take_gil {take}×, acquired {held}×, released {drop}×",
                 ok ? null : "the probe sites do not fire: report this Python build, or try --take-gil-offset/--drop-gil-offset");

@@ -71,7 +71,7 @@ public sealed class UprobeGroup : IDisposable
         ProbeSiteKind.TakeGilAcquire => "take_gil_acq",
         ProbeSiteKind.DropGilEntry => GilProbeNames.DropGil,
         ProbeSiteKind.DropGilReturn => GilProbeNames.DropGilRet,
-        ProbeSiteKind.ReleaseSite => "drop_gil_rel",
+        ProbeSiteKind.ReleaseSite => GilProbeNames.ReleaseSite,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

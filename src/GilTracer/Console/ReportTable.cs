@@ -52,7 +52,7 @@ public static class ReportTable
             ? "[grey]* main thread. High 'no GIL' is good, 'has GIL' means running Python, 'GIL wait' is time lost waiting.[/]"
             : "[grey]* main thread.[/]");
         if (states)
-            c.MarkupLine("[grey]States: running on a CPU, runnable (waiting for a CPU), S sleeping, S(GIL) sleeping inside take_gil, D disk (uninterruptible).[/]");
+            c.MarkupLine("[grey]States: running on a CPU, runnable (waiting for a CPU), S sleeping, S(GIL) sleeping blocked by the GIL (in take_gil or a forced drop_gil), D disk (uninterruptible).[/]");
         foreach (var g in r.Gils)
         {
             c.MarkupLine($"GIL of pid {g.Pid}: held [bold]{g.HeldPct:F1} %[/] of the time, {g.Acquisitions} acquisitions, {g.Switches} switches; " +

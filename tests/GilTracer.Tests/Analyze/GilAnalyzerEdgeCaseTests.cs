@@ -93,7 +93,8 @@ public class GilAnalyzerEdgeCaseTests
         a.AddSink(sink);
         a.Process(TestSupport.ReadText(L(100, 1.0, "take_gil") + L(100, 1.1, "take_gil_ret") + L(100, 1.3, "drop_gil") + L(100, 1.4, "drop_gil_ret")));
         a.Finish();
-        Assert.Equal([GilState.Wait, GilState.Hold, GilState.Release], sink.Intervals.Select(i => i.State));
+        // the completed release (drop_gil entry → return) streams as a wait, as the table counts it
+        Assert.Equal([GilState.Wait, GilState.Hold, GilState.Wait], sink.Intervals.Select(i => i.State));
         Assert.Equal([1, 0], sink.Waiters);
     }
 

@@ -24,7 +24,7 @@ public class PerfScriptTextReaderTests
     [InlineData("my worker 2 77/78 1.000000001: g:drop_gil: (1)", EventKind.DropGil, 78, true)]
     // stripped-binary site names
     [InlineData("p 5/6 [000] 1.5: giltracer_1_1:take_gil_acq: (1)", EventKind.TakeGilReturn, 6, true)]
-    [InlineData("p 5/6 [000] 1.5: giltracer_1_1:drop_gil_rel_3: (1)", EventKind.DropGil, 6, true)]
+    [InlineData("p 5/6 [000] 1.5: giltracer_1_1:drop_gil_rel_3: (1)", EventKind.ReleaseSite, 6, true)]
     public void AcceptsEveryNaming(string line, EventKind kind, int tid, bool pidKnown)
     {
         var e = Assert.Single(TestSupport.ReadText(line + "\n"));

@@ -64,7 +64,7 @@ public class StateIntegrationTests
         var cpuTimes = Path.Combine(dir, "cpu_times.json");
         var (result, outDir) = RunState(TestSupport.DataPath("thread_cpu_times.py"), cpuTimes);
         var r = result.Report;
-        var trace = TraceSpans(Path.Combine(outDir, "trace.json"));
+        var trace = TestSupport.ReadTraceSpans(Path.Combine(outDir, "trace.json"));
         foreach (var name in new[] { "cpu-1", "cpu-2" })
         {
             var t = Named(r, name);
@@ -76,8 +76,9 @@ public class StateIntegrationTests
                 .Sum(x => waits.Sum(w => Math.Max(0, Math.Min(w.End, x.End) - Math.Max(w.Start, x.Start))));
             long waitNs = waits.Sum(w => w.End - w.Start), runnable = Within("runnable"), gilSleep = Within("S(GIL)");
             Assert.True(gilSleep > 0.5 * (waitNs - runnable), $"{name}: S(GIL) {gilSleep} ns of {waitNs - runnable} ns not runnable in waits");
-            // Seen here: 0-4.6 % of plain S at the edges of waits (two perf sessions merged by time; not yet explained).
-            Assert.True(Within("S") < 0.10 * waitNs, $"{name}: plain S inside GIL waits: {Within("S")} of {waitNs} ns");
+            // A sleep is S(GIL) or S by what the thread was doing when it fell asleep: never plain S inside a wait,
+            // even where the wakeup and switch-in went unrecorded (this VM traces nothing in an idle CPU 1).
+            Assert.True(Within("S") < 0.01 * waitNs, $"{name}: plain S inside GIL waits: {Within("S")} of {waitNs} ns");
         }
         // Running from sched events vs the kernel's own CPU time of each thread (time.thread_time_ns at its end).
         var measured = JsonDocument.Parse(File.ReadAllText(cpuTimes)).RootElement.EnumerateObject()
@@ -101,8 +102,18 @@ public class StateIntegrationTests
         var r = RunState(Repo.Example("oversubscribed.py")).Result.Report;
         var hashers = r.Threads.Where(t => t.Name.StartsWith("hasher-", StringComparison.Ordinal)).ToList();
         Assert.Equal(4, hashers.Count);
-        // four threads hashing without the GIL on 2 cores: each waits for a CPU about half the time (more under load)
-        Assert.All(hashers, h => Assert.True(h.States!.RunnablePct > 25, $"{h.Name}: runnable {h.States.RunnablePct:F1} %"));
+        // Four threads hashing without the GIL on 2 cores: together they wait for a CPU about half the time (more under
+        // load). Not each: the scheduler is fair over seconds, not over this run's ~0.3 s; seen here: one hasher ran
+        // 98 % of its life while the other three shared the other CPU.
+        double Ns(ThreadSummary h, double pct) => pct / 100 * h.TotalNs;
+        double runnable = hashers.Sum(h => Ns(h, h.States!.RunnablePct)), running = hashers.Sum(h => Ns(h, h.States!.RunningPct));
+        double lives = hashers.Sum(h => (double)h.TotalNs);
+        int cpus = Environment.ProcessorCount;
+        double share = Math.Max(0, 1 - cpus / 4.0); // 2 CPUs: half of the time runnable
+        Assert.True(runnable >= share / 2 * lives, $"hashers runnable {100 * runnable / lives:F1} % of their lives");
+        // no more running than the CPUs can give over the time they lived
+        long span = hashers.Max(h => h.EndNs) - hashers.Min(h => h.StartNs);
+        Assert.True(running <= cpus * span * 1.01, $"hashers ran {running / 1e6:F1} ms in {span / 1e6:F1} ms on {cpus} CPUs");
         Assert.All(hashers, h => Assert.True(h.NoGilPct > 70, $"{h.Name}: no GIL {h.NoGilPct:F1} %"));
     }
 
@@ -157,20 +168,5 @@ public class StateIntegrationTests
         // convert auto on the same folder gives the same states (perf.data + sched.data + threads.jsonl)
         var again = ConvertPipeline.Convert(Path.Combine(dir, "perf.data"), ConvertMode.Auto, new OutputOptions(Repo.TempDir()));
         Assert.Equal(r.Threads.Select(t => (t.Tid, t.States)), again.Threads.Select(t => (t.Tid, t.States)));
-    }
-
-    sealed record Span(string Name, int Tid, long Start, long End);
-
-    static List<Span> TraceSpans(string path)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        var spans = new List<Span>();
-        foreach (var e in doc.RootElement.GetProperty("traceEvents").EnumerateArray())
-        {
-            if (e.GetProperty("ph").GetString() != "X") continue;
-            long start = (long)Math.Round(e.GetProperty("ts").GetDouble() * 1000), dur = (long)Math.Round(e.GetProperty("dur").GetDouble() * 1000);
-            spans.Add(new Span(e.GetProperty("name").GetString()!, e.GetProperty("tid").GetInt32(), start, start + dur));
-        }
-        return spans;
     }
 }

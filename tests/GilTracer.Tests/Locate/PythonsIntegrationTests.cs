@@ -30,7 +30,7 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         Assert.Equal(method, run.Python.Method);
         Assert.Equal(version, run.Python.Version);
         Assert.True(run.Python.SharedLibrary);
-        CheckContention(run.Report);
+        CheckContention(run);
     }
 
     /// <summary>3.8.18 has take_gil and take_gil.constprop.0: both really fire, and no acquisition is missed.</summary>
@@ -46,7 +46,7 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         Assert.True(counts.GetValueOrDefault("take_gil_2") > 0, "take_gil.constprop.0 never fired");
         // Every entry of either clone has its return: nothing missed between them.
         Assert.InRange(counts["take_gil"] + counts["take_gil_2"] - counts["take_gil_ret"] - counts["take_gil_ret_2"], 0, 2);
-        CheckContention(run.Report);
+        CheckContention(run);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
             var run = TraceTwoThreads(Path.Combine(dir, "bin", "python"));
             Assert.Equal("3.12.1", run.Python.Version);
             Assert.Equal(PythonInstalls.PyenvLibrary("3.12.1"), run.Python.GilBinary);
-            CheckContention(run.Report);
+            CheckContention(run);
         }
         finally { Directory.Delete(dir, true); }
     }
@@ -87,7 +87,7 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         Assert.False(stripped.Python.SharedLibrary);
         Assert.True(stripped.Python.Stripped);
         var pyenv = TraceTwoThreads(PythonInstalls.PyenvPython("3.11.7"));
-        CheckContention(pyenv.Report);
+        CheckContention(pyenv);
         // The inlined release sites of the stripped build have no return to probe, so the time a dropper sleeps inside
         // drop_gil until the next thread takes over (part of the wait with symbols) counts as no GIL there: compare
         // the take_gil part of the wait (wait minus release) and the holds.
@@ -109,7 +109,7 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         var run = TraceTwoThreads(DebianDbgPython.Python, locate: new LocateOptions(DebugDirectories: [DebianDbgPython.DebugDir]));
         Assert.Equal("debuginfo", run.Python.Method);
         Assert.Equal(5, run.Python.Sites.Count(s => s.Kind == ProbeSiteKind.ReleaseSite)); // drop_gil inlined 5 times
-        CheckContention(run.Report);
+        CheckContention(run);
     }
 
     /// <summary>Expert overrides: offsets given by hand (here: the ones the symbols give) trace the same.</summary>
@@ -121,16 +121,16 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         var drop = ElfSymbolLocator.FindFunctionAndClones(lib, "drop_gil").Single();
         var run = TraceTwoThreads(PythonInstalls.PyenvPython("3.11.7"), locate: new LocateOptions(take.FileOffset, drop.FileOffset));
         Assert.Equal("override", run.Python.Method);
-        CheckContention(run.Report);
+        CheckContention(run);
     }
 
-    internal sealed record TracedRun(RunResult Result, string PerfData)
+    internal sealed record TracedRun(RunResult Result, string PerfData, List<TestSupport.TraceSpan> Spans)
     {
         public PythonTarget Python => Result.Python;
         public GilReport Report => Result.Report;
     }
 
-    internal TracedRun TraceTwoThreads(string python, bool keep = false, LocateOptions? locate = null, int n = 3_000_000)
+    internal TracedRun TraceTwoThreads(string python, bool keep = false, LocateOptions? locate = null, int n = 6_000_000)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"giltracer-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var examples = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../examples"));
@@ -144,20 +144,34 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         foreach (var g in result.Report.Gils)
             output.WriteLine($"  GIL {g.Pid}: held {g.HeldPct:F1} %, {g.Acquisitions} acquisitions, {g.Switches} switches, overlaps {g.OverlapViolations}");
         Assert.Equal(0, result.ExitCode);
+        var spans = TestSupport.ReadTraceSpans(Path.Combine(dir, "trace.json"));
         if (!keep) Directory.Delete(dir, true);
-        return new TracedRun(result, Path.Combine(dir, "perf.data"));
+        return new TracedRun(result, Path.Combine(dir, "perf.data"), spans);
     }
 
     internal static IEnumerable<ThreadSummary> Workers(GilReport r) => r.Threads.Where(t => t.Name.StartsWith("worker-", StringComparison.Ordinal));
 
-    internal static void CheckContention(GilReport report)
+    /// <summary>
+    /// While both workers live, each waits about half the time (35–65 %): measured on the timeline (trace.json), in
+    /// the window where their lives overlap. Not over whole lives: the one that gets ahead (a worker sharing its CPU
+    /// with perf runs slower) finishes early, and the other runs alone, without waiting, to its end.
+    /// </summary>
+    internal static void CheckContention(TracedRun run)
     {
+        var report = run.Report;
         var workers = Workers(report).ToList();
         Assert.Equal(2, workers.Count);
         foreach (var t in report.Threads)
             Assert.InRange(t.NoGilPct + t.HasGilPct + t.GilWaitPct, 99.9, 100.1);
+        long from = workers.Max(w => w.StartNs), to = workers.Min(w => w.EndNs);
+        Assert.True(to - from > 100_000_000, $"the workers overlapped only {(to - from) / 1e6:F1} ms");
         foreach (var w in workers)
-            Assert.InRange(w.GilWaitPct, 35, 65);
+        {
+            long wait = run.Spans.Where(s => s.Tid == w.Tid && s.Name == "GIL wait")
+                .Sum(s => Math.Max(0, Math.Min(s.End, to) - Math.Max(s.Start, from)));
+            Assert.InRange(100.0 * wait / (to - from), 35, 65);
+            Assert.InRange(w.GilWaitPct, 20, 80); // over its whole life, the solo tail included
+        }
         Assert.All(report.Gils, g => Assert.Equal(0, g.OverlapViolations));
         Assert.Equal(0, report.LostEvents);
     }

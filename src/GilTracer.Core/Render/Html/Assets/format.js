@@ -55,7 +55,7 @@ function packColor(c) { return (255 << 24 | c[2] << 16 | c[1] << 8 | c[0]) >>> 0
 
 const GIL_STATES = [
   { key: "nogil", label: "no GIL", long: "running or sleeping without the GIL", css: "--c-nogil" },
-  { key: "wait", label: "waiting for the GIL", long: "inside take_gil, waiting for the GIL", css: "--c-wait" },
+  { key: "wait", label: "waiting for the GIL", long: "blocked by the GIL: inside take_gil, or inside drop_gil after a forced switch", css: "--c-wait" },
   { key: "hold", label: "holding the GIL", long: "holding the GIL", css: "--c-hold" },
   { key: "release", label: "releasing (drop_gil)", long: "inside drop_gil, handing the GIL over", css: "--c-release" },
 ];

@@ -68,7 +68,7 @@ function threadColumns(hasStates) {
     { key: "total_ms", label: "total", title: "the thread's life in this recording", get: t => t.totalNs, fmt: fmtDur },
     { key: "no_gil_pct", label: "no GIL", title: "running or sleeping without the GIL", get: t => t.noGilPct, fmt: fmtPct, bar: "--c-nogil" },
     { key: "has_gil_pct", label: "has GIL", title: "holding the GIL", get: t => t.hasGilPct, fmt: fmtPct, bar: "--c-hold" },
-    { key: "gil_wait_pct", label: "GIL wait", title: "inside take_gil, waiting for the GIL", get: t => t.gilWaitPct, fmt: fmtPct, bar: "--c-wait" },
+    { key: "gil_wait_pct", label: "GIL wait", title: "blocked by the GIL: inside take_gil, or inside drop_gil after a forced switch", get: t => t.gilWaitPct, fmt: fmtPct, bar: "--c-wait" },
     { key: "acquisitions", label: "acquisitions", get: t => t.acquisitions, fmt: fmtInt },
   ];
   if (hasStates) {
