@@ -9,7 +9,7 @@ def count(n):
     return total
 
 
-def main(n=3_000_000):
+def main(n=8_000_000):
     threads = [threading.Thread(target=count, args=(n,), name=f"worker-{i + 1}") for i in range(2)]
     for t in threads:
         t.start()
