@@ -45,10 +45,12 @@ DATA="$OUT/run/perf.data"
 read -r EVENTS LOST < <("$PDB" count "$DATA" | awk '/^events/ { print $2, $6 }')
 
 echo "== decoding $EVENTS events ($(du -m "$DATA" | cut -f1) MB perf.data, $LOST lost)"
-perf script -i "$DATA" --ns --show-lost-events -F comm,pid,tid,cpu,time,event,trace > "$OUT/perf.txt" 2>/dev/null
+# the text beside perf.data (so convert finds threads.jsonl's names), with perf's EXIT records like the native reader
+TEXT="$OUT/run/perf.txt"
+perf script -i "$DATA" --ns --show-lost-events --show-task-events -F comm,pid,tid,cpu,time,event,trace > "$TEXT" 2>/dev/null
 measure perf_script perf script -i "$DATA" --ns
 measure convert_data "$GT" convert gil "$DATA" -o "$OUT/conv-data" --no-html -q
-measure convert_text "$GT" convert gil "$OUT/perf.txt" -o "$OUT/conv-text" --no-html -q
+measure convert_text "$GT" convert gil "$TEXT" -o "$OUT/conv-text" --no-html -q
 measure reader "$PDB" count "$DATA"
 
 same="identical"

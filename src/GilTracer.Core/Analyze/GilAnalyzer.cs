@@ -56,7 +56,8 @@ public sealed class GilAnalyzer
                 if (e.Comm is not null && _threads.TryGetValue(e.Tid, out var t)) t.Comm = e.Comm;
                 break;
             case EventKind.Exit:
-                if (_threads.TryGetValue(e.Tid, out var x))
+                // the first exit counts: sched_process_exit, then perf's EXIT record a little later
+                if (_threads.TryGetValue(e.Tid, out var x) && x.ExitNs < 0)
                 {
                     x.ExitNs = e.TimestampNs;
                     if (_processes.TryGetValue(x.Pid, out var xp) && e.TimestampNs > xp.EndNs) xp.EndNs = e.TimestampNs;

@@ -109,7 +109,7 @@ public sealed partial class PerfDataReader
             }
             case PerfRecordType.Fork or PerfRecordType.Exit:
             {
-                if (type == PerfRecordType.Exit && !IncludeTaskEvents) break;
+                if (type == PerfRecordType.Exit && !IncludeTaskEvents && !_includeExitRecords) break;
                 // { u32 pid, ppid; u32 tid, ptid; u64 time; }
                 if (body < 32) throw Corrupt(offset, "FORK/EXIT record too short");
                 int pid = (int)U32(rec, 8), ppid = (int)U32(rec, 12), tid = (int)U32(rec, 16), ptid = (int)U32(rec, 20);

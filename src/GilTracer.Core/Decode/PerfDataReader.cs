@@ -87,6 +87,8 @@ public sealed partial class PerfDataReader
     /// </summary>
     public bool IncludeTaskEvents { get; set; }
 
+    private bool _includeExitRecords;
+
     // Thread names as perf script prints them on each sample: COMM records, inherited at FORK, ":tid" when unknown.
     private readonly Dictionary<int, string> _comms = new();
     private int _lastCommTid = int.MinValue;
@@ -108,8 +110,8 @@ public sealed partial class PerfDataReader
     /// </summary>
     public IEnumerable<TraceEvent> ReadEventsWithExits(IProgress<double>? progress = null)
     {
-        IncludeTaskEvents = true;
-        return ReadEvents(progress).Where(e => e.Kind == EventKind.Exit ? e.TimestampNs > 0 : e.Kind is not (EventKind.Comm or EventKind.Fork));
+        _includeExitRecords = true;
+        return ReadEvents(progress).Where(e => e.Kind != EventKind.Exit || e.TimestampNs > 0);
     }
 
     public IEnumerable<TraceEvent> ReadEvents(IProgress<double>? progress = null)

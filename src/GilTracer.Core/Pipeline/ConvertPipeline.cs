@@ -26,15 +26,16 @@ public static class ConvertPipeline
         else
         {
             if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
+            // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
+            // traced processes, which pick our program out of system-wide sched events) and, with --state, the
+            // system-wide sched recording sched.data, merged in by time. Text made from that perf.data (perf script)
+            // beside it gets the names too.
+            var dir = Path.GetDirectoryName(Path.GetFullPath(input))!;
+            var threads = Path.Combine(dir, Path.GetFileName(outputs.ThreadNamesPath));
             if (IsPerfData(input))
             {
                 var info = PerfRecordingInfo.Read(input);
                 systemWide = info.SystemWide;
-                // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
-                // traced processes, which pick our program out of system-wide sched events) and, with --state, the
-                // system-wide sched recording sched.data, merged in by time.
-                var dir = Path.GetDirectoryName(Path.GetFullPath(input))!;
-                var threads = Path.Combine(dir, Path.GetFileName(outputs.ThreadNamesPath));
                 var schedData = Path.Combine(dir, Path.GetFileName(outputs.SchedDataPath));
                 bool withSched = sched && !systemWide && !info.HasCallchains && File.Exists(schedData) && IsPerfData(schedData);
                 if (File.Exists(threads))
@@ -52,8 +53,10 @@ public static class ConvertPipeline
             }
             else
             {
+                if (File.Exists(threads)) pythonNames ??= ThreadNamesReader.Read(threads);
                 using var f = File.OpenRead(input);
-                report = AnalysisPipeline.Analyze(reader.Read(f), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope));
+                report = ev.Step($"reading {Path.GetFileName(input)}", progress =>
+                    AnalysisPipeline.Analyze(reader.Read(f, progress), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope)));
             }
         }
         Check(reader, input, mode);
@@ -79,9 +82,12 @@ public static class ConvertPipeline
         if (mode == ConvertMode.Auto && !data.HasGilEvents && !hasSched)
             throw new GilTracerException($"{input} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
         // With GIL probes alone (what run records), perf's EXIT records end lives exactly, as in run.
-        var events = data.HasSchedEvents ? data.ReadEvents() : data.ReadEventsWithExits();
-        if (schedData is not null) events = EventMerger.Merge(events, schedData.ReadEvents());
-        var report = AnalysisPipeline.Analyze(events, outputs, pythonNames, null, new AnalysisExtras(functions, sched, scope));
+        var report = ev.Step($"reading {Path.GetFileName(input)}", progress =>
+        {
+            var events = data.ReadEventsWithExits(progress);
+            if (schedData is not null) events = EventMerger.Merge(events, schedData.ReadEvents());
+            return AnalysisPipeline.Analyze(events, outputs, pythonNames, null, new AnalysisExtras(functions, sched, scope));
+        });
         if (report.EventCount == 0)
             throw new GilTracerException($"{input} holds no events: the recording is empty");
         if (scope is null && systemWide)

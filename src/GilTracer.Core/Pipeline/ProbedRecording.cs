@@ -47,11 +47,14 @@ public static class ProbedRecording
         // perf's EXIT records end a life exactly: a child holding the GIL until its os._exit (a multiprocessing
         // worker doing pure Python) has no GIL event after its last take_gil and would otherwise end there.
         var data = new PerfDataReader(outputs.PerfDataPath);
-        var events = data.ReadEventsWithExits();
         // --state: sched events come from a second, system-wide perf; both streams are time-ordered.
         var sched = schedData is null ? null : new PerfDataReader(schedData);
-        if (sched is not null) events = EventMerger.Merge(events, sched.ReadEvents());
-        var report = AnalysisPipeline.Analyze(events, outputs, names, exitCode, extras);
+        var report = ev.Step("decoding", progress =>
+        {
+            var events = data.ReadEventsWithExits(progress);
+            if (sched is not null) events = EventMerger.Merge(events, sched.ReadEvents());
+            return AnalysisPipeline.Analyze(events, outputs, names, exitCode, extras);
+        });
         int before = report.Warnings.Count;
         report.Warnings.AddRange(data.Warnings);
         if (sched is not null) report.Warnings.AddRange(sched.Warnings.Select(w => $"sched.data: {w}"));

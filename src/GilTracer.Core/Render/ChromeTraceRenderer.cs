@@ -31,7 +31,8 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
     public ChromeTraceRenderer(Stream stream)
     {
         _stream = stream;
-        _w = new Utf8JsonWriter(stream);
+        // SkipValidation: the writer emits a fixed, known-good structure millions of times; checking it costs ~10 %
+        _w = new Utf8JsonWriter(stream, new JsonWriterOptions { SkipValidation = true });
         _w.WriteStartObject();
         _w.WriteString("displayTimeUnit", "ns");
         _w.WriteStartArray("traceEvents");

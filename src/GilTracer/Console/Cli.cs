@@ -51,6 +51,35 @@ public static class Cli
             Status = quiet || !(tty || verbose) ? null : s => Err.MarkupLine($"[grey]giltracer: {Markup.Escape(s)}…[/]"),
             Verbose = verbose ? s => Err.MarkupLine($"[grey]{Markup.Escape(s)}[/]") : null,
             Warning = quiet ? null : Warn,
+            LongStep = quiet || !tty ? null : WithProgressBar,
         };
+    }
+
+    /// <summary>
+    /// Runs the step on a worker thread; if it is not done within a second, a progress bar on stderr follows the
+    /// fraction it reports until it is. Errors of the step come out here, as they would without the bar.
+    /// </summary>
+    static void WithProgressBar(string label, Action<IProgress<double>> step)
+    {
+        var fraction = new LatestValue();
+        var work = Task.Run(() => step(fraction));
+        var done = ((IAsyncResult)work).AsyncWaitHandle;
+        if (!done.WaitOne(TimeSpan.FromSeconds(1)) && Err.Profile.Capabilities.Interactive)
+            Err.Progress().AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(ctx =>
+                {
+                    var bar = ctx.AddTask(Markup.Escape(label), maxValue: 1);
+                    while (!done.WaitOne(100)) bar.Value = fraction.Value;
+                    bar.Value = 1;
+                });
+        work.GetAwaiter().GetResult();
+    }
+
+    sealed class LatestValue : IProgress<double>
+    {
+        double _value;
+        public double Value => Volatile.Read(ref _value);
+        public void Report(double value) => Volatile.Write(ref _value, value);
     }
 }

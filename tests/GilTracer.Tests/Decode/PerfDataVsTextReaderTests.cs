@@ -49,7 +49,7 @@ public class PerfDataVsTextReaderTests
     {
         using var f = File.OpenRead(PerfDataReaderTests.Fixture(name + ".script.txt"));
         var text = new PerfScriptTextReader().Read(f).ToList();
-        var data = PerfDataReader.Read(PerfDataReaderTests.Fixture(name + ".perf.data")).ToList();
+        var data = new PerfDataReader(PerfDataReaderTests.Fixture(name + ".perf.data")).ReadEventsWithExits().ToList();
         AssertSameStreams(text, data);
         var report = Analyze(data);
         AssertSameReports(Analyze(text), report);
