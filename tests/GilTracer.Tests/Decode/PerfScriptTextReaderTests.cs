@@ -100,4 +100,32 @@ public class PerfScriptTextReaderTests
         Assert.Equal("<img src=x>", events[0].Comm);
         Assert.Same(events[0].Comm, events[1].Comm);
     }
+
+    [Fact]
+    public void ExitRecordsOfPerfScriptTaskEventsEndLives()
+    {
+        var events = TestSupport.ReadText(
+            "python3.11  7399/7401  [-01]   375.597249309: PERF_RECORD_EXIT(7399:7401):(7398:7398)\n" +
+            "python3.11  7399/7399  [-01]     0.000000000: PERF_RECORD_EXIT(7399:7399):(7398:7398)\n" + // synthesized: skipped
+            "python3.11  7399/7399  [-01]   375.586672367: PERF_RECORD_FORK(7399:7401):(7399:7399)\n");
+        var e = Assert.Single(events);
+        Assert.Equal(new TraceEvent(EventKind.Exit, 375_597_249_309, 7399, 7401, -1, Comm: "python3.11"), e);
+    }
+
+    [Fact]
+    public void ReportsProgressThroughASeekableStream()
+    {
+        var text = string.Concat(Enumerable.Range(0, 200_000).Select(i => $"p 5/6 [000] 1.{i:D6}: g:take_gil: (1)\n"));
+        var progress = new List<double>();
+        var events = new PerfScriptTextReader().Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), new Collect(progress)).Count();
+        Assert.Equal(200_000, events);
+        Assert.True(progress.Count >= 2, $"{progress.Count} reports");
+        Assert.Equal(progress.Order(), progress);
+        Assert.InRange(progress[^1], 0.5, 1.0);
+    }
+
+    sealed class Collect(List<double> into) : IProgress<double>
+    {
+        public void Report(double value) => into.Add(value);
+    }
 }
