@@ -5,7 +5,6 @@ using GilTracer.Core.Render.Html;
 
 namespace GilTracer.Core.Pipeline;
 
-/// <summary>decode → analyze → render: one pass over the events, outputs written as intervals close.</summary>
 /// <summary>What an analysis may add to the GIL state machine.</summary>
 /// <param name="Functions">A function trace to join (blame, flame graphs, Python spans).</param>
 /// <param name="Sched">Also compute kernel thread states from sched events (--state, convert sched|auto).</param>
@@ -15,10 +14,15 @@ namespace GilTracer.Core.Pipeline;
 public sealed record AnalysisExtras(FunctionAttribution? Functions = null, bool Sched = false, TaskScope? Scope = null,
     RecordingWindow? Window = null);
 
+/// <summary>decode → analyze → render: one pass over the events, outputs written as intervals close.</summary>
 public static class AnalysisPipeline
 {
+    /// <param name="completing">Runs after the last event, before summary.json and report.html are written: what the
+    /// readers found while being read (warnings) goes into the report there, so every output shows it. Throwing
+    /// there writes neither.</param>
     public static GilReport Analyze(IEnumerable<TraceEvent> events, OutputOptions outputs,
-        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null, AnalysisExtras? extras = null)
+        IReadOnlyDictionary<int, string>? pythonNames = null, int? exitCode = null, AnalysisExtras? extras = null,
+        Action<GilReport>? completing = null)
     {
         outputs.CreateDirectories();
         var analyzer = new GilAnalyzer();
@@ -56,6 +60,7 @@ public static class AnalysisPipeline
             if (html is not null) functions.AddToHtmlReport(html, report, outputs.OutputDir);
         }
         chrome.Finish(report);
+        completing?.Invoke(report);
         SummaryJsonRenderer.Write(report, outputs.SummaryPath);
         html?.Write(report, outputs.HtmlPath);
         return report;

@@ -20,10 +20,18 @@ public static class ConvertPipeline
         bool sched = mode != ConvertMode.Gil;
         var scope = pids is { Count: > 0 } ? TaskScope.Tree(pids) : null;
         bool systemWide = false;
-        GilReport report;
+        // Text in, whatever the source: the reader's findings complete the report before it is written.
+        GilReport AnalyzeText(IEnumerable<TraceEvent> events) =>
+            AnalysisPipeline.Analyze(events, outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope), completing: report =>
+            {
+                Check(reader, input, mode);
+                if (scope is null && (systemWide || report.Threads.Any(t => LooksLikeKernelThread(t.Name))))
+                    report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
+                if (reader.Truncated) report.Warnings.Add("the input ends in the middle of a line: the recording looks truncated");
+                if (reader.MalformedLines > 0) report.Warnings.Add($"{reader.MalformedLines} lines were not understood and skipped");
+            });
         if (input == "-")
-            report = AnalysisPipeline.Analyze(reader.Read(Console.OpenStandardInput()), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope));
-        else
+            return AnalyzeText(reader.Read(Console.OpenStandardInput()));
         {
             if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
             // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
@@ -49,22 +57,12 @@ public static class ConvertPipeline
                         systemWide || withSched);
                 // Stacks tell sleeps inside take_gil apart (recordings without GIL probes): perf script symbolizes them.
                 ev?.Status?.Invoke($"reading {input} with perf script (it has call stacks)");
-                report = AnalysisPipeline.Analyze(PerfScriptRunner.Read(input, reader, info.HasCallchains), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope));
+                return AnalyzeText(PerfScriptRunner.Read(input, reader, info.HasCallchains));
             }
-            else
-            {
-                if (File.Exists(threads)) pythonNames ??= ThreadNamesReader.Read(threads);
-                using var f = File.OpenRead(input);
-                report = ev.Step($"reading {Path.GetFileName(input)}", progress =>
-                    AnalysisPipeline.Analyze(reader.Read(f, progress), outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope)));
-            }
+            if (File.Exists(threads)) pythonNames ??= ThreadNamesReader.Read(threads);
+            using var f = File.OpenRead(input);
+            return ev.Step($"reading {Path.GetFileName(input)}", progress => AnalyzeText(reader.Read(f, progress)));
         }
-        Check(reader, input, mode);
-        if (scope is null && (systemWide || report.Threads.Any(t => LooksLikeKernelThread(t.Name))))
-            report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
-        if (reader.Truncated) report.Warnings.Add("the input ends in the middle of a line: the recording looks truncated");
-        if (reader.MalformedLines > 0) report.Warnings.Add($"{reader.MalformedLines} lines were not understood and skipped");
-        return report;
     }
 
     /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster.</summary>
@@ -82,19 +80,20 @@ public static class ConvertPipeline
         if (mode == ConvertMode.Auto && !data.HasGilEvents && !hasSched)
             throw new GilTracerException($"{input} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
         // With GIL probes alone (what run records), perf's EXIT records end lives exactly, as in run.
-        var report = ev.Step($"reading {Path.GetFileName(input)}", progress =>
+        return ev.Step($"reading {Path.GetFileName(input)}", progress =>
         {
             var events = data.ReadEventsWithExits(progress);
             if (schedData is not null) events = EventMerger.Merge(events, schedData.ReadEvents());
-            return AnalysisPipeline.Analyze(events, outputs, pythonNames, null, new AnalysisExtras(functions, sched, scope));
+            return AnalysisPipeline.Analyze(events, outputs, pythonNames, null, new AnalysisExtras(functions, sched, scope), completing: report =>
+            {
+                if (report.EventCount == 0)
+                    throw new GilTracerException($"{input} holds no events: the recording is empty");
+                if (scope is null && systemWide)
+                    report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
+                report.Warnings.AddRange(data.Warnings);
+                if (schedData is not null) report.Warnings.AddRange(schedData.Warnings.Select(w => $"{schedFile}: {w}"));
+            });
         });
-        if (report.EventCount == 0)
-            throw new GilTracerException($"{input} holds no events: the recording is empty");
-        if (scope is null && systemWide)
-            report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
-        report.Warnings.AddRange(data.Warnings);
-        if (schedData is not null) report.Warnings.AddRange(schedData.Warnings.Select(w => $"{schedFile}: {w}"));
-        return report;
     }
 
     /// <summary>Kernel threads are never the context of a per-task recording's events; in a system-wide one they are.</summary>

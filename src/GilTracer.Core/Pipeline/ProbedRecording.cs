@@ -53,15 +53,15 @@ public static class ProbedRecording
         {
             var events = data.ReadEventsWithExits(progress);
             if (sched is not null) events = EventMerger.Merge(events, sched.ReadEvents());
-            return AnalysisPipeline.Analyze(events, outputs, names, exitCode, extras);
+            return AnalysisPipeline.Analyze(events, outputs, names, exitCode, extras, completing: r =>
+            {
+                r.Warnings.AddRange(data.Warnings);
+                if (sched is not null) r.Warnings.AddRange(sched.Warnings.Select(w => $"sched.data: {w}"));
+                if (r.Threads.Count == 0)
+                    r.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
+                if (notes is not null) r.Warnings.AddRange(notes);
+            });
         });
-        int before = report.Warnings.Count;
-        report.Warnings.AddRange(data.Warnings);
-        if (sched is not null) report.Warnings.AddRange(sched.Warnings.Select(w => $"sched.data: {w}"));
-        if (report.Threads.Count == 0)
-            report.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
-        if (notes is not null) report.Warnings.AddRange(notes);
-        if (report.Warnings.Count > before) SummaryJsonRenderer.Write(report, outputs.SummaryPath); // written before these were known
         return report;
     }
 }

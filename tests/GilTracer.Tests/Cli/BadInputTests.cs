@@ -55,10 +55,14 @@ public class BadInputTests
     public void TruncatedRecordingIsAnalyzedWithAWarning()
     {
         var text = File.ReadAllText(TestSupport.DataPath("two_threads_gil.txt"));
-        var r = CliRunner.Run(Convert(TempFile(text[..(text.Length - 20)])));
+        var dir = Integration.Repo.TempDir();
+        var r = CliRunner.Run(["convert", "gil", TempFile(text[..(text.Length - 20)]), "-o", dir]);
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("truncated", r.Stderr);
         Assert.Contains("11018", r.Stdout);
+        // every output says so, not only the terminal
+        Assert.Contains("recording looks truncated", File.ReadAllText(Path.Combine(dir, "summary.json")));
+        Assert.Contains("recording looks truncated", File.ReadAllText(Path.Combine(dir, "report.html")));
     }
 
     [Fact]
