@@ -33,7 +33,7 @@ public static class AnalysisPipeline
         if (window is not null) analyzer.SetRecordingWindow(window);
         using var chrome = new ChromeTraceRenderer(outputs.ChromeTracePath);
         analyzer.AddSink(chrome);
-        var html = outputs.Html ? new HtmlReportRenderer() : null;
+        var html = outputs.Html ? new HtmlReportRenderer(new HtmlReportOptions { Title = outputs.ReportTitle }) : null;
         if (html is not null) analyzer.AddSink(html);
         if (functions is not null) analyzer.AddSink(functions.Sink);
         SchedAnalyzer? states = null;

@@ -5,7 +5,8 @@ public sealed record OutputOptions(
     string OutputDir = "giltracer-out",
     string? SummaryJson = null,
     string? ChromeTrace = null,
-    bool Html = true)
+    bool Html = true,
+    string? ReportTitle = null)
 {
     public string SummaryPath => SummaryJson ?? Path.Combine(OutputDir, "summary.json");
     public string ChromeTracePath => ChromeTrace ?? Path.Combine(OutputDir, "trace.json");

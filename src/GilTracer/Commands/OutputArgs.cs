@@ -22,6 +22,8 @@ static class OutputArgs
         c.Add(Console.Cli.Verbose);
     }
 
+    /// <summary>The report's title is the command line that made it ("giltracer run app.py --fast").</summary>
     public static OutputOptions From(ParseResult p) =>
-        new(p.GetValue(OutputDir)!, p.GetValue(SummaryJson), p.GetValue(ChromeTrace), !p.GetValue(NoHtml));
+        new(p.GetValue(OutputDir)!, p.GetValue(SummaryJson), p.GetValue(ChromeTrace), !p.GetValue(NoHtml),
+            string.Join(' ', ["giltracer", .. Environment.GetCommandLineArgs().Skip(1).Select(a => a.Contains(' ') ? $"'{a}'" : a)]));
 }

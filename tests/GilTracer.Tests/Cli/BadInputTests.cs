@@ -62,7 +62,9 @@ public class BadInputTests
         Assert.Contains("11018", r.Stdout);
         // every output says so, not only the terminal
         Assert.Contains("recording looks truncated", File.ReadAllText(Path.Combine(dir, "summary.json")));
-        Assert.Contains("recording looks truncated", File.ReadAllText(Path.Combine(dir, "report.html")));
+        var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.Contains("recording looks truncated", html);
+        Assert.Contains("\"title\":\"giltracer convert gil ", html); // the command line that made it
     }
 
     [Fact]
