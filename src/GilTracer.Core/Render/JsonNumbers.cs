@@ -21,6 +21,10 @@ static class JsonNumbers
         w.WriteRawValue(buf[..n], skipInputValidation: true);
     }
 
-    /// <summary>Percentages rounded to 0.01, enough for the table and stable in tests.</summary>
-    public static void WritePct(Utf8JsonWriter w, string name, double pct) => w.WriteNumber(name, Math.Round(pct, 3));
+    /// <summary>Percentages rounded to 0.001, enough for the table and stable in tests; JSON has no NaN (an empty
+    /// life), so that is null.</summary>
+    public static void WritePct(Utf8JsonWriter w, string name, double pct)
+    {
+        if (double.IsFinite(pct)) w.WriteNumber(name, Math.Round(pct, 3)); else w.WriteNull(name);
+    }
 }

@@ -10,6 +10,13 @@ public static class SummaryJsonRenderer
     {
         using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
+        WriteFields(w, r);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The summary's fields, into the object the writer is in: summary.json, and report.html's data.</summary>
+    public static void WriteFields(Utf8JsonWriter w, GilReport r)
+    {
         w.WriteNumber("version", r.Version);
         if (r.ExitCode is { } code) w.WriteNumber("exit_code", code); else w.WriteNull("exit_code");
         w.WriteNumber("start_ns", r.StartNs);
@@ -123,7 +130,6 @@ public static class SummaryJsonRenderer
             w.WriteNumber("wait_below_floor_ns", f.WaitBelowFloorNs);
             w.WriteEndObject();
         }
-        w.WriteEndObject();
     }
 
     public static void Write(GilReport r, string path)

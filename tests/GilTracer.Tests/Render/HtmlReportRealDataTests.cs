@@ -36,7 +36,7 @@ public static class RealReportAssertions
                 Assert.Equal(shown.ToString("0.0", CultureInfo.InvariantCulture) + " %", cells.GetProperty(field).GetProperty("text").GetString());
             }
             Assert.Equal(t.GetProperty("acquisitions").GetInt64(), (long)Value(cells, "acquisitions"));
-            Assert.Equal(t.GetProperty("total_ns").GetInt64(), (long)Value(cells, "total_ms"));
+            Assert.Equal(t.GetProperty("total_ns").GetInt64(), (long)Value(cells, "total_ns"));
             var lane = lanes.Single(l => $"{l.GetProperty("pid").GetInt32()}:{l.GetProperty("tid").GetInt32()}" == key);
             Assert.True(lane.GetProperty("paintedPixels").GetInt32() > 0, $"lane of {key} is empty");
         }

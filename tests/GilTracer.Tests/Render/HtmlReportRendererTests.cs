@@ -61,10 +61,10 @@ public sealed class HtmlReportRendererTests
         using var doc = JsonDocument.Parse(data);
         var root = doc.RootElement;
         Assert.Equal(Hostile, root.GetProperty("title").GetString());
-        Assert.Equal(Hostile, root.GetProperty("threads")[0].GetProperty("name").GetString());
+        Assert.Equal(Hostile, root.GetProperty("report").GetProperty("threads")[0].GetProperty("name").GetString());
         Assert.Equal(Hostile, root.GetProperty("lanes")[0].GetProperty("name").GetString());
-        Assert.Equal(Hostile, root.GetProperty("warnings")[0].GetString());
-        Assert.Equal(Hostile, root.GetProperty("blame")[0].GetProperty("function").GetString());
+        Assert.Equal(Hostile, root.GetProperty("report").GetProperty("warnings")[0].GetString());
+        Assert.Equal(Hostile, root.GetProperty("report").GetProperty("blame")[0].GetProperty("function").GetString());
         Assert.Equal(Hostile, root.GetProperty("flames")[0].GetProperty("nodes")[2][2].GetString());
     }
 

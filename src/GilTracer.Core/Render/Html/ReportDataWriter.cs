@@ -34,14 +34,6 @@ internal sealed class ReportDataWriter
         w.WriteEndArray();
         w.WriteNumber("originNs", origin);
         w.WriteNumber("durationNs", Math.Max(1, end - origin));
-        if (_report.ExitCode is int code) w.WriteNumber("exitCode", code); else w.WriteNull("exitCode");
-        w.WriteNumber("lostEvents", _report.LostEvents);
-        w.WriteNumber("duplicateEvents", _report.DuplicateEvents);
-        w.WriteNumber("eventCount", _report.EventCount);
-        w.WriteStartArray("warnings");
-        foreach (var warning in _report.Warnings) w.WriteStringValue(warning);
-        w.WriteEndArray();
-
         w.WriteStartObject("spans");
         w.WriteNumber("received", _spans.ReceivedSpans);
         w.WriteNumber("stored", _spans.StoredSpans);
@@ -50,10 +42,11 @@ internal sealed class ReportDataWriter
         w.WriteEndObject();
         w.WriteBoolean("hasSched", _spans.HasSched || _report.Threads.Any(t => t.States is not null));
 
-        WriteGils(w);
-        WriteThreads(w, origin);
+        // the report's numbers exactly as summary.json has them, so the page and the file cannot disagree
+        w.WriteStartObject("report");
+        SummaryJsonRenderer.WriteFields(w, _report);
+        w.WriteEndObject();
         WriteLanes(w, origin);
-        WriteBlame(w);
         if (_functions is { Any: true }) _functions.WriteJson(w, origin); else w.WriteNull("functions");
         w.WriteStartArray("flames");
         foreach (var flame in _flames) flame.WriteJson(w);
@@ -79,62 +72,6 @@ internal sealed class ReportDataWriter
             max = Math.Max(max, t.EndNs);
         }
         return min == long.MaxValue ? (0, 1) : (min, max);
-    }
-
-    void WriteGils(Utf8JsonWriter w)
-    {
-        w.WriteStartArray("gils");
-        foreach (var g in _report.Gils)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("pid", g.Pid);
-            WriteDouble(w, "heldPct", g.HeldPct);
-            w.WriteNumber("acquisitions", g.Acquisitions);
-            w.WriteNumber("switches", g.Switches);
-            w.WriteNumber("waitP50Ns", g.WaitP50Ns);
-            w.WriteNumber("waitP90Ns", g.WaitP90Ns);
-            w.WriteNumber("waitP99Ns", g.WaitP99Ns);
-            w.WriteNumber("waitMaxNs", g.WaitMaxNs);
-            w.WriteNumber("longestHoldNs", g.LongestHoldNs);
-            w.WriteNumber("overlapViolations", g.OverlapViolations);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-    }
-
-    void WriteThreads(Utf8JsonWriter w, long origin)
-    {
-        w.WriteStartArray("threads");
-        foreach (var t in _report.Threads)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("pid", t.Pid);
-            w.WriteNumber("tid", t.Tid);
-            w.WriteString("name", t.Name);
-            w.WriteBoolean("isMain", t.IsMain);
-            w.WriteNumber("startNs", t.StartNs - origin);
-            w.WriteNumber("totalNs", t.TotalNs);
-            w.WriteNumber("noGilNs", t.NoGilNs);
-            w.WriteNumber("holdNs", t.HoldNs);
-            w.WriteNumber("waitNs", t.WaitNs);
-            WriteDouble(w, "noGilPct", t.NoGilPct);
-            WriteDouble(w, "hasGilPct", t.HasGilPct);
-            WriteDouble(w, "gilWaitPct", t.GilWaitPct);
-            w.WriteNumber("acquisitions", t.Acquisitions);
-            if (t.States is { } s)
-            {
-                w.WriteStartObject("states");
-                WriteDouble(w, "runningPct", s.RunningPct);
-                WriteDouble(w, "runnablePct", s.RunnablePct);
-                WriteDouble(w, "sleepingPct", s.SleepingPct);
-                WriteDouble(w, "sleepingGilPct", s.SleepingGilPct);
-                WriteDouble(w, "diskPct", s.DiskPct);
-                w.WriteEndObject();
-            }
-            else w.WriteNull("states");
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
     }
 
     /// <summary>One lane per thread: the report's threads (grouped by process, main thread first, then by start), then any thread only the spans know.</summary>
@@ -213,64 +150,9 @@ internal sealed class ReportDataWriter
         return at;
     }
 
-    /// <summary>A percentage of an empty life is NaN; JSON has no NaN, the page shows null as "–".</summary>
-    static void WriteDouble(Utf8JsonWriter w, string name, double value)
-    {
-        if (double.IsFinite(value)) w.WriteNumber(name, value); else w.WriteNull(name);
-    }
-
     /// <summary>Utf8JsonWriter buffers until flushed: keep a million-span report from piling up in memory.</summary>
     static void FlushSometimes(Utf8JsonWriter w)
     {
         if (w.BytesPending > 1 << 16) w.Flush();
-    }
-
-    void WriteBlame(Utf8JsonWriter w)
-    {
-        w.WriteStartArray("blame");
-        foreach (var b in _report.Blame)
-        {
-            w.WriteStartObject();
-            w.WriteString("function", b.Function);
-            w.WriteNumber("causedWaitNs", b.CausedWaitNs);
-            WriteDouble(w, "pctOfAllWait", b.PctOfAllWait);
-            w.WriteStartArray("victims");
-            foreach (var tid in b.VictimTids) w.WriteNumberValue(tid);
-            w.WriteEndArray();
-            if (b.VictimNames is { } names)
-            {
-                w.WriteStartArray("victimNames");
-                foreach (var n in names) w.WriteStringValue(n);
-                w.WriteEndArray();
-            }
-            w.WriteNumber("inclusiveWaitNs", b.InclusiveWaitNs);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        w.WriteStartArray("blocks");
-        foreach (var e in _report.BlockMatrix)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("pid", e.Pid);
-            w.WriteNumber("holderTid", e.HolderTid);
-            w.WriteString("holderName", e.HolderName);
-            w.WriteNumber("waiterTid", e.WaiterTid);
-            w.WriteString("waiterName", e.WaiterName);
-            w.WriteNumber("waitNs", e.WaitNs);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        if (_report.FunctionTracing is { } f)
-        {
-            w.WriteStartObject("functionTracing");
-            w.WriteString("mode", f.Mode);
-            w.WriteString("pythonVersion", f.PythonVersion);
-            w.WriteNumber("records", f.Records);
-            w.WriteNumber("functions", f.Functions);
-            w.WriteNumber("estOverheadNs", f.EstOverheadNs);
-            w.WriteBoolean("truncated", f.Truncated);
-            w.WriteEndObject();
-        }
-        else w.WriteNull("functionTracing");
     }
 }

@@ -3,6 +3,7 @@
 
 const marks = { scriptStart: performance.now() };
 const data = JSON.parse(document.getElementById("data").textContent);
+const report = data.report; // summary.json's fields, as in that file
 marks.parsed = performance.now();
 const hook = { ready: false, firstPaintMs: null, marks };
 window.__giltracer = hook;
@@ -15,14 +16,14 @@ for (const line of data.summary) summary.appendChild(el("p", null, line));
 
 const notes = document.getElementById("notes");
 function note(text, warn) { notes.appendChild(el("li", warn ? "warn" : null, text)); }
-if (data.exitCode !== null && data.exitCode !== 0) note("The traced program exited with code " + data.exitCode + ".", true);
-if (data.lostEvents > 0) note("perf lost " + fmtInt(data.lostEvents) + " events: the numbers near those moments are less exact. A bigger buffer (-m) avoids it.", true);
-if (data.duplicateEvents > 0) note(fmtInt(data.duplicateEvents) + " duplicate events (same thread, same time) were dropped.");
+if (report.exit_code !== null && report.exit_code !== 0) note("The traced program exited with code " + report.exit_code + ".", true);
+if (report.lost_events > 0) note("perf lost " + fmtInt(report.lost_events) + " events: the numbers near those moments are less exact. A bigger buffer (-m) avoids it.", true);
+if (report.duplicate_events > 0) note(fmtInt(report.duplicate_events) + " duplicate events (same thread, same time) were dropped.");
 if (data.spans.mergedBelowNs > 0)
   note("Downsampled: the trace has " + fmtInt(data.spans.received) + " spans, more than this page keeps (" + fmtInt(data.spans.max) +
        "). Spans shorter than " + fmtDur(data.spans.mergedBelowNs) + " were merged; merged stretches still show the exact share of each state, " +
        "but zooming in below that scale shows no single spans. The tables are exact.", true);
-for (const w of data.warnings) note(w, true);
+for (const w of report.warnings) note(w, true);
 
 const legend = document.getElementById("legend");
 function legendGroup(title, states) {
@@ -48,10 +49,10 @@ let threadTable = null;
 
 function onSelect(pid, tid) {
   selectedKey = pid + ":" + tid;
-  const t = data.threads.find(x => x.pid === pid && x.tid === tid);
+  const t = report.threads.find(x => x.pid === pid && x.tid === tid);
   selection.textContent = t
-    ? "Selected " + t.name + " (tid " + t.tid + ", pid " + t.pid + "): lived " + fmtDur(t.totalNs) + "; no GIL " + fmtPct(t.noGilPct) +
-      ", has GIL " + fmtPct(t.hasGilPct) + ", waiting for the GIL " + fmtPct(t.gilWaitPct) + ", " + fmtInt(t.acquisitions) + " acquisitions."
+    ? "Selected " + t.name + " (tid " + t.tid + ", pid " + t.pid + "): lived " + fmtDur(t.total_ns) + "; no GIL " + fmtPct(t.no_gil_pct) +
+      ", has GIL " + fmtPct(t.has_gil_pct) + ", waiting for the GIL " + fmtPct(t.gil_wait_pct) + ", " + fmtInt(t.acquisitions) + " acquisitions."
     : "Selected tid " + tid + " (pid " + pid + ").";
   for (const tr of document.querySelectorAll("#threads tbody tr")) tr.classList.toggle("sel", tr.dataset.key === selectedKey);
 }
@@ -64,7 +65,7 @@ if (!view) {
   selection.textContent = "No GIL activity was recorded, so there is no timeline to show.";
 }
 
-threadTable = renderTable(document.getElementById("threads"), threadColumns(data.threads.some(t => t.states)), data.threads, {
+threadTable = renderTable(document.getElementById("threads"), threadColumns(report.threads.some(t => t.states)), report.threads, {
   rowKey: threadKey, sortKey: "gil_wait_pct", sortDir: -1,
   selected: t => threadKey(t) === selectedKey,
   onRowClick: t => {
@@ -72,21 +73,21 @@ threadTable = renderTable(document.getElementById("threads"), threadColumns(data
     else onSelect(t.pid, t.tid);
   },
 });
-renderTable(document.getElementById("gils"), GIL_COLUMNS, data.gils, { rowKey: g => String(g.pid) });
+renderTable(document.getElementById("gils"), GIL_COLUMNS, report.gils, { rowKey: g => String(g.pid) });
 
-if (data.blame.length || data.blocks.length) {
+if (report.blame.length || report.who_blocks_whom.length) {
   document.getElementById("blame-section").hidden = false;
-  const nameOf = tid => { const t = data.threads.find(x => x.tid === tid); return t ? t.name : "tid " + tid; };
-  renderTable(document.getElementById("blame"), blameColumns(nameOf), data.blame, { sortKey: "caused_wait_ns", sortDir: -1 });
-  if (data.blocks.length) {
+  const nameOf = tid => { const t = report.threads.find(x => x.tid === tid); return t ? t.name : "tid " + tid; };
+  renderTable(document.getElementById("blame"), blameColumns(nameOf), report.blame, { sortKey: "caused_wait_ns", sortDir: -1 });
+  if (report.who_blocks_whom.length) {
     document.getElementById("blocks-wrap").hidden = false;
-    renderTable(document.getElementById("blocks"), BLOCK_COLUMNS, data.blocks, { sortKey: "wait_ns", sortDir: -1 });
+    renderTable(document.getElementById("blocks"), BLOCK_COLUMNS, report.who_blocks_whom, { sortKey: "wait_ns", sortDir: -1 });
   }
 }
-if (data.functionTracing) {
-  const f = data.functionTracing;
-  note("Python functions were traced (" + f.mode + ", Python " + f.pythonVersion + "): " + fmtInt(f.records) + " records of " + fmtInt(f.functions) +
-       " functions, adding about " + fmtDur(f.estOverheadNs) + " to the run." + (f.truncated ? " The trace ends early (the program died)." : ""));
+if (report.function_tracing) {
+  const f = report.function_tracing;
+  note("Python functions were traced (" + f.mode + ", Python " + f.python + "): " + fmtInt(f.records) + " records of " + fmtInt(f.functions) +
+       " functions, adding about " + fmtDur(f.est_overhead_ns) + " to the run." + (f.truncated ? " The trace ends early (the program died)." : ""));
 }
 if (data.functions && data.functions.droppedBelowNs > 0)
   note("Calls shorter than " + fmtDur(data.functions.droppedBelowNs) + " are not named in the timeline's tooltip (too many to keep); blame and flame graphs count them all.");

@@ -62,51 +62,51 @@ function renderTable(table, columns, rows, opts) {
 
 function threadColumns(hasStates) {
   const cols = [
-    { key: "tid", label: "tid", title: "kernel thread id; * marks the main thread", get: t => t.tid, fmt: (v, t) => (t.isMain ? "* " : "") + v },
+    { key: "tid", label: "tid", title: "kernel thread id; * marks the main thread", get: t => t.tid, fmt: (v, t) => (t.is_main ? "* " : "") + v },
     { key: "name", label: "name", text: true, get: t => t.name },
     { key: "pid", label: "pid", get: t => t.pid },
-    { key: "total_ms", label: "total", title: "the thread's life in this recording", get: t => t.totalNs, fmt: fmtDur },
-    { key: "no_gil_pct", label: "no GIL", title: "running or sleeping without the GIL", get: t => t.noGilPct, fmt: fmtPct, bar: "--c-nogil" },
-    { key: "has_gil_pct", label: "has GIL", title: "holding the GIL", get: t => t.hasGilPct, fmt: fmtPct, bar: "--c-hold" },
-    { key: "gil_wait_pct", label: "GIL wait", title: "blocked by the GIL: inside take_gil, or inside drop_gil after a forced switch", get: t => t.gilWaitPct, fmt: fmtPct, bar: "--c-wait" },
+    { key: "total_ns", label: "total", title: "the thread's life in this recording", get: t => t.total_ns, fmt: fmtDur },
+    { key: "no_gil_pct", label: "no GIL", title: "running or sleeping without the GIL", get: t => t.no_gil_pct, fmt: fmtPct, bar: "--c-nogil" },
+    { key: "has_gil_pct", label: "has GIL", title: "holding the GIL", get: t => t.has_gil_pct, fmt: fmtPct, bar: "--c-hold" },
+    { key: "gil_wait_pct", label: "GIL wait", title: "blocked by the GIL: inside take_gil, or inside drop_gil after a forced switch", get: t => t.gil_wait_pct, fmt: fmtPct, bar: "--c-wait" },
     { key: "acquisitions", label: "acquisitions", get: t => t.acquisitions, fmt: fmtInt },
   ];
   if (hasStates) {
     const st = (k) => t => t.states ? t.states[k] : null;
     cols.push(
-      { key: "running_pct", label: "running", get: st("runningPct"), fmt: fmtPct },
-      { key: "runnable_pct", label: "runnable", title: "preempted, waiting for a CPU", get: st("runnablePct"), fmt: fmtPct },
-      { key: "sleeping_pct", label: "S", title: "sleeping, not for the GIL", get: st("sleepingPct"), fmt: fmtPct },
-      { key: "sleeping_gil_pct", label: "S(GIL)", title: "sleeping while waiting for the GIL", get: st("sleepingGilPct"), fmt: fmtPct },
-      { key: "disk_pct", label: "D", title: "uninterruptible sleep, usually disk", get: st("diskPct"), fmt: fmtPct });
+      { key: "running_pct", label: "running", get: st("running_pct"), fmt: fmtPct },
+      { key: "runnable_pct", label: "runnable", title: "preempted, waiting for a CPU", get: st("runnable_pct"), fmt: fmtPct },
+      { key: "sleeping_pct", label: "S", title: "sleeping, not for the GIL", get: st("sleeping_pct"), fmt: fmtPct },
+      { key: "sleeping_gil_pct", label: "S(GIL)", title: "sleeping while waiting for the GIL", get: st("sleeping_gil_pct"), fmt: fmtPct },
+      { key: "disk_pct", label: "D", title: "uninterruptible sleep, usually disk", get: st("disk_pct"), fmt: fmtPct });
   }
   return cols;
 }
 
 const GIL_COLUMNS = [
   { key: "pid", label: "pid", get: g => g.pid },
-  { key: "held_pct", label: "held", title: "share of the recording in which some thread held this GIL", get: g => g.heldPct, fmt: fmtPct },
+  { key: "held_pct", label: "held", title: "share of the recording in which some thread held this GIL", get: g => g.held_pct, fmt: fmtPct },
   { key: "acquisitions", label: "acquisitions", get: g => g.acquisitions, fmt: fmtInt },
   { key: "switches", label: "switches", title: "acquisitions by a different thread than the last holder", get: g => g.switches, fmt: fmtInt },
-  { key: "wait_p50_ns", label: "wait p50", get: g => g.waitP50Ns, fmt: fmtDur },
-  { key: "wait_p90_ns", label: "wait p90", get: g => g.waitP90Ns, fmt: fmtDur },
-  { key: "wait_p99_ns", label: "wait p99", get: g => g.waitP99Ns, fmt: fmtDur },
-  { key: "wait_max_ns", label: "wait max", get: g => g.waitMaxNs, fmt: fmtDur },
-  { key: "longest_hold_ns", label: "longest hold", get: g => g.longestHoldNs, fmt: fmtDur },
-  { key: "overlap_violations", label: "overlaps", title: "holds of this GIL that overlapped (should be 0)", get: g => g.overlapViolations, fmt: fmtInt },
+  { key: "wait_p50_ns", label: "wait p50", get: g => g.wait_p50_ns, fmt: fmtDur },
+  { key: "wait_p90_ns", label: "wait p90", get: g => g.wait_p90_ns, fmt: fmtDur },
+  { key: "wait_p99_ns", label: "wait p99", get: g => g.wait_p99_ns, fmt: fmtDur },
+  { key: "wait_max_ns", label: "wait max", get: g => g.wait_max_ns, fmt: fmtDur },
+  { key: "longest_hold_ns", label: "longest hold", get: g => g.longest_hold_ns, fmt: fmtDur },
+  { key: "overlap_violations", label: "overlaps", title: "holds of this GIL that overlapped (should be 0)", get: g => g.overlap_violations, fmt: fmtInt },
 ];
 
 function blameColumns(nameOf) {
   return [
     { key: "function", label: "function holding the GIL", text: true, get: b => b.function },
-    { key: "caused_wait_ns", label: "caused wait", title: "time other threads waited while it held the GIL", get: b => b.causedWaitNs, fmt: fmtDur },
-    { key: "pct_of_all_wait", label: "% of all wait", get: b => b.pctOfAllWait, fmt: fmtPct, bar: "--c-wait" },
-    { key: "victims", label: "made wait", text: true, get: b => (b.victimNames || b.victims.map(nameOf)).join(", ") },
+    { key: "caused_wait_ns", label: "caused wait", title: "time other threads waited while it held the GIL", get: b => b.caused_wait_ns, fmt: fmtDur },
+    { key: "pct_of_all_wait", label: "% of all wait", get: b => b.pct_of_all_wait, fmt: fmtPct, bar: "--c-wait" },
+    { key: "victims", label: "made wait", text: true, get: b => (b.victim_names.length ? b.victim_names : b.victim_tids.map(nameOf)).join(", ") },
   ];
 }
 
 const BLOCK_COLUMNS = [
-  { key: "holder", label: "holder", text: true, title: "the thread that held the GIL", get: e => e.holderName + " (" + e.holderTid + ")" },
-  { key: "waiter", label: "made wait", text: true, get: e => e.waiterName + " (" + e.waiterTid + ")" },
-  { key: "wait_ns", label: "wait", title: "how long the waiter waited while the holder held the GIL", get: e => e.waitNs, fmt: fmtDur },
+  { key: "holder", label: "holder", text: true, title: "the thread that held the GIL", get: e => e.holder + " (" + e.holder_tid + ")" },
+  { key: "waiter", label: "made wait", text: true, get: e => e.waiter + " (" + e.waiter_tid + ")" },
+  { key: "wait_ns", label: "wait", title: "how long the waiter waited while the holder held the GIL", get: e => e.wait_ns, fmt: fmtDur },
 ];
