@@ -21,6 +21,17 @@ static class TestSupport
 
     public static ThreadSummary Thread(this GilReport r, int tid) => r.Threads.Single(t => t.Tid == tid);
 
+    /// <summary>A percentage cell of the report's tables: its data-value is summary.json's number, its text that
+    /// number with one decimal (JS toFixed rounds the exact binary value: 99.85 shows as 99.8).</summary>
+    public static void AssertShownPct(System.Text.Json.JsonElement cell, double expected)
+    {
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        Assert.Equal(expected, double.Parse(cell.GetProperty("value").GetString()!, culture));
+        var text = cell.GetProperty("text").GetString()!;
+        Assert.EndsWith(" %", text);
+        Assert.InRange(double.Parse(text[..^2], culture), expected - 0.0501, expected + 0.0501);
+    }
+
     public sealed record TraceSpan(string Name, int Tid, long Start, long End);
 
     /// <summary>The complete ("X") spans of a Chrome trace, in ns.</summary>

@@ -105,16 +105,8 @@ public sealed class HtmlReportBrowserTests
         Assert.Equal(["MainThread", "worker-1", "worker-2"], r.GetProperty("sortedNames").EnumerateArray().Select(e => e.GetString()));
     }
 
-    static void AssertPct(JsonElement cells, string key, double expected)
-    {
-        var cell = cells.GetProperty(key);
-        expected = Math.Round(expected, 3); // summary.json's rounding
-        Assert.Equal(expected, double.Parse(cell.GetProperty("value").GetString()!, CultureInfo.InvariantCulture));
-        // one decimal (JS toFixed rounds the exact binary value: 99.85 shows as 99.8)
-        var text = cell.GetProperty("text").GetString()!;
-        Assert.EndsWith(" %", text);
-        Assert.InRange(double.Parse(text[..^2], CultureInfo.InvariantCulture), expected - 0.0501, expected + 0.0501);
-    }
+    static void AssertPct(JsonElement cells, string key, double expected) =>
+        TestSupport.AssertShownPct(cells.GetProperty(key), Math.Round(expected, 3)); // summary.json's rounding
 
     [BrowserFact]
     public void HostileThreadName_IsShownAsLiteralText_AndRunsNothing()
