@@ -151,27 +151,12 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
 
     internal static IEnumerable<ThreadSummary> Workers(GilReport r) => r.Threads.Where(t => t.Name.StartsWith("worker-", StringComparison.Ordinal));
 
-    /// <summary>
-    /// While both workers live, each waits about half the time (35–65 %): measured on the timeline (trace.json), in
-    /// the window where their lives overlap. Not over whole lives: the one that gets ahead (a worker sharing its CPU
-    /// with perf runs slower) finishes early, and the other runs alone, without waiting, to its end.
-    /// </summary>
     internal static void CheckContention(TracedRun run)
     {
         var report = run.Report;
-        var workers = Workers(report).ToList();
-        Assert.Equal(2, workers.Count);
         foreach (var t in report.Threads)
             Assert.InRange(t.NoGilPct + t.HasGilPct + t.GilWaitPct, 99.9, 100.1);
-        long from = workers.Max(w => w.StartNs), to = workers.Min(w => w.EndNs);
-        Assert.True(to - from > 100_000_000, $"the workers overlapped only {(to - from) / 1e6:F1} ms");
-        foreach (var w in workers)
-        {
-            long wait = run.Spans.Where(s => s.Tid == w.Tid && s.Name == "GIL wait")
-                .Sum(s => Math.Max(0, Math.Min(s.End, to) - Math.Max(s.Start, from)));
-            Assert.InRange(100.0 * wait / (to - from), 35, 65);
-            Assert.InRange(w.GilWaitPct, 20, 80); // over its whole life, the solo tail included
-        }
+        TestSupport.AssertWorkersWaitHalfWhileBothLive(Workers(report).ToList(), run.Spans);
         Assert.All(report.Gils, g => Assert.Equal(0, g.OverlapViolations));
         Assert.Equal(0, report.LostEvents);
     }
