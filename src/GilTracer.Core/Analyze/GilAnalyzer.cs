@@ -5,8 +5,10 @@ namespace GilTracer.Core.Analyze;
 /// <summary>
 /// The GIL state machine (design.md §6). Consumes time-ordered events and streams closed intervals to sinks;
 /// memory grows with the number of threads, not events. Per thread:
-/// wait = take_gil entry → take_gil return, and drop_gil entry → return (the forced-switch handover, see
-/// CompleteRelease); hold = take_gil return → drop_gil entry; no GIL = the rest of the thread's life.
+/// wait = take_gil entry → take_gil return while another thread held the GIL (taking a free GIL is no wait), and
+/// drop_gil entry → return while another thread waited (the forced-switch handover: the dropper sleeps there until
+/// the next thread has taken the GIL, a VM's wake-up latency makes that milliseconds); hold = take_gil return →
+/// drop_gil entry; no GIL = the rest of the thread's life, inlined release sites (stripped builds) included.
 /// It tolerates what real recordings contain: duplicated events (dropped and counted), a take_gil that never
 /// returns (daemon thread parked at shutdown), drop_gil called inside take_gil during finalization, and
 /// recordings that start or end inside a wait or hold (clipped to the recording).
@@ -132,6 +134,12 @@ public sealed class GilAnalyzer
             t.WaitStartNs = start;
             t.State = before;
             if (before == GilState.Hold) TakeHold(p, t, start);
+            if (before == GilState.Wait)
+            {
+                t.Contended = true; // waiting since before the recording: assume it was for somebody
+                p.Waiting++;        // counted like any waiter, so its return does not take the count below zero
+                foreach (var s in _sinks) s.OnWaitersChanged(t.Pid, start, p.Waiting);
+            }
         }
 
         switch (e.Kind)
@@ -141,11 +149,20 @@ public sealed class GilAnalyzer
                 if (t.State == GilState.Hold) EndHold(p, t, ts);
                 Enter(t, GilState.Wait, ts);
                 t.WaitStartNs = ts;
+                t.Contended = p.HolderTid != 0 && p.HolderTid != t.Tid;
+                t.AcquisitionsAtEntry = p.Acquisitions;
                 break;
             case EventKind.TakeGilReturn:
                 if (t.State == GilState.Hold) break;
-                if (t.State == GilState.Wait) p.Waits.Add(ts - t.WaitStartNs);
-                Enter(t, GilState.Hold, ts);
+                if (t.State == GilState.Wait)
+                {
+                    // Blocked only if somebody held the GIL meanwhile; taking a free GIL is no wait (its microseconds
+                    // are mostly the probes' own cost).
+                    bool blocked = t.Contended || p.Acquisitions != t.AcquisitionsAtEntry;
+                    p.Waits.Add(blocked ? ts - t.WaitStartNs : 0);
+                    Enter(t, GilState.Hold, ts, closeAs: blocked ? null : GilState.NoGil);
+                }
+                else Enter(t, GilState.Hold, ts);
                 t.Acquisitions++;
                 p.Acquisitions++;
                 TakeHold(p, t, ts);
@@ -153,6 +170,7 @@ public sealed class GilAnalyzer
             case EventKind.DropGil:
                 if (t.State == GilState.Hold) EndHold(p, t, ts);
                 if (t.State != GilState.Release) Enter(t, GilState.Release, ts);
+                t.Handover = p.Waiting > 0;
                 break;
             case EventKind.ReleaseSite:
                 // No return follows an inlined release: what comes after it is real no-GIL time.
@@ -164,8 +182,8 @@ public sealed class GilAnalyzer
                 if (t.State == GilState.Wait) break; // drop_gil returned inside take_gil: still waiting
                 if (t.State == GilState.Release)
                 {
-                    CompleteRelease(t, ts);
-                    Enter(t, GilState.NoGil, ts, closeAs: GilState.Wait);
+                    if (t.Handover) t.ReleaseNs += Math.Max(0, ts - t.StateSinceNs);
+                    Enter(t, GilState.NoGil, ts, closeAs: t.Handover ? GilState.Wait : GilState.NoGil);
                 }
                 else Enter(t, GilState.NoGil, ts);
                 break;
@@ -194,20 +212,6 @@ public sealed class GilAnalyzer
         if (p.HolderTid == t.Tid) p.HolderTid = 0;
     }
 
-    /// <summary>
-    /// drop_gil entry → return counts as GIL wait (and goes to the sinks as a wait interval): with forced switching
-    /// the dropper sleeps there until the next thread has taken the GIL (a VM's wake-up latency makes that
-    /// milliseconds), blocked by the GIL, not running native code. Only a completed release counts (a recording
-    /// may end inside one); inlined release sites (stripped builds) are no release state at all.
-    /// </summary>
-    static void CompleteRelease(ThreadTrack t, long ts)
-    {
-        long d = ts - t.StateSinceNs;
-        if (d <= 0) return;
-        t.ReleaseNs += d;
-        t.WaitNs += d;
-    }
-
     /// <summary>Closes the thread's current interval at ts (reported as closeAs when given) and starts the next state.</summary>
     void Enter(ThreadTrack t, GilState next, long ts, GilState? closeAs = null)
     {
@@ -226,9 +230,10 @@ public sealed class GilAnalyzer
     {
         long d = ts - t.StateSinceNs;
         if (d <= 0) return;
-        if (t.State == GilState.Hold) { t.HoldNs += d; Process(t.Pid).HeldNs += d; }
-        else if (t.State == GilState.Wait) t.WaitNs += d;
-        var iv = new GilInterval(t.Pid, t.Tid, t.StateSinceNs, ts, closeAs ?? t.State);
+        var state = closeAs ?? t.State;
+        if (state == GilState.Hold) { t.HoldNs += d; Process(t.Pid).HeldNs += d; }
+        else if (state == GilState.Wait) t.WaitNs += d;
+        var iv = new GilInterval(t.Pid, t.Tid, t.StateSinceNs, ts, state);
         foreach (var s in _sinks) s.OnGilInterval(iv);
     }
 

@@ -17,6 +17,11 @@ sealed class ThreadTrack(int pid, int tid)
     public GilState State = GilState.NoGil;
     public long StateSinceNs;
     public long WaitStartNs;
+    /// <summary>In take_gil: another thread held the GIL at entry; and the GIL's acquisitions then (any since: blocked).</summary>
+    public bool Contended;
+    public long AcquisitionsAtEntry;
+    /// <summary>In drop_gil: another thread was waiting at entry, so the release is a handover (GIL wait).</summary>
+    public bool Handover;
     public long HoldNs, WaitNs, ReleaseNs, Acquisitions;
     public EventKind LastKind;
     public long LastKindNs = -1;

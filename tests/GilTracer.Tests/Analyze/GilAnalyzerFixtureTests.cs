@@ -24,13 +24,14 @@ public class GilAnalyzerFixtureTests
         Assert.True(main.IsMain);
         Assert.Equal(625_587_770_430L, main.StartNs);           // its first event, a take_gil entry
         Assert.Equal(625_591_400_162L, main.EndNs);             // the recording's last event
-        // waits in take_gil: 1954 + 481536 + 595432 + 2495; in drop_gil (entry → return): 4208 + 2464 + 3035;
-        // holds: 881025 + 418667 + 139015 (the last hold has length 0)
-        Assert.Equal(4_208L + 2_464 + 3_035, main.ReleaseNs);
-        Assert.Equal(1_081_417L + 9_707, main.WaitNs);
+        // waits in take_gil while a worker held the GIL: 481536 (w0) + 595432 (w1). Its other take_gil calls found
+        // the GIL free (1954, 2495 ns: no wait), and nobody waited while it was in drop_gil (4208, 2464, 3035 ns:
+        // no handover): no GIL. Holds: 881025 + 418667 + 139015 (the last hold has length 0)
+        Assert.Equal(0L, main.ReleaseNs);
+        Assert.Equal(481_536L + 595_432, main.WaitNs);
         Assert.Equal(1_438_707L, main.HoldNs);
-        Assert.Equal(3_629_732L - 1_091_124 - 1_438_707, main.NoGilNs);
-        Assert.Equal(100.0 * 1_091_124 / 3_629_732, main.GilWaitPct, 6);
+        Assert.Equal(3_629_732L - 1_076_968 - 1_438_707, main.NoGilNs);
+        Assert.Equal(100.0 * 1_076_968 / 3_629_732, main.GilWaitPct, 6);
         Assert.Equal(100.0 * 1_438_707 / 3_629_732, main.HasGilPct, 6);
         Assert.Equal(4, main.Acquisitions);
     }
@@ -41,13 +42,17 @@ public class GilAnalyzerFixtureTests
         var r = Report();
         var w0 = r.Thread(11018);
         Assert.Equal(1_073_281L, w0.TotalNs);   // take_gil .588858329 → last drop_gil return .589931610
-        // 442651 ns inside drop_gil, sleeping until the main thread took the GIL: waiting, not holding
-        Assert.Equal(442_651L + 1_954, w0.ReleaseNs);
-        Assert.Equal(7_404L + 2_165 + 442_651 + 1_954, w0.WaitNs);
+        // 442651 ns inside drop_gil while the main thread waited, sleeping until it took the GIL: waiting, not
+        // holding. Its take_gil calls (7404, 2165 ns) found the GIL free, and its last drop_gil (1954 ns) had
+        // nobody waiting: no GIL.
+        Assert.Equal(442_651L, w0.ReleaseNs);
+        Assert.Equal(442_651L, w0.WaitNs);
         Assert.Equal(525_930L + 67_408, w0.HoldNs);
         var w1 = r.Thread(11019);
         Assert.Equal(806_935L, w1.TotalNs);
-        Assert.Equal(15_781L + 2_725 + 37_202 + 2_205, w1.WaitNs);
+        // both its drop_gil calls had the main thread waiting (37202 + 2205 ns); both take_gil calls found the GIL free
+        Assert.Equal(37_202L + 2_205, w1.WaitNs);
+        Assert.Equal(37_202L + 2_205, w1.ReleaseNs);
         Assert.Equal(643_873L + 85_732, w1.HoldNs);
         TestSupport.AssertInvariants(r);
     }

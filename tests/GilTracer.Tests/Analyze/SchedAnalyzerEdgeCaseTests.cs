@@ -50,10 +50,16 @@ public class SchedAnalyzerEdgeCaseTests
     [Fact]
     public void SleepsInsideTakeGilAndDropGilAreSGilButNotAfterAnInlinedReleaseSite()
     {
+        // Thread 102 holds the GIL while 100 waits in take_gil (1.0 → 1.4), and waits for it (1.9 → 2.4) while 100
+        // drops it: so 100's take_gil and drop_gil are both blocked by the GIL.
         var run = SchedRun.OfText(
+            Gil(100, 102, "take_gil", 1.0) + Gil(100, 102, "take_gil_ret", 1.0) +
             Gil(100, 100, "take_gil", 1.0) + Switch(100, 100, "S", 0, 1.1) + Wakeup(100, 101, 100, 1.3) + Switch(100, 101, "S", 100, 1.4) +
-            Gil(100, 100, "take_gil_ret", 1.5) + Gil(100, 100, "drop_gil", 2.0) + Switch(100, 100, "S", 0, 2.1) +
+            Gil(100, 102, "drop_gil", 1.4) + Gil(100, 102, "drop_gil_ret", 1.4) +
+            Gil(100, 100, "take_gil_ret", 1.5) + Gil(100, 102, "take_gil", 1.9) + Gil(100, 100, "drop_gil", 2.0) + Switch(100, 100, "S", 0, 2.1) +
+            Gil(100, 102, "take_gil_ret", 2.4) +
             Wakeup(100, 101, 100, 2.5) + Switch(100, 101, "S", 100, 2.5) + Gil(100, 100, "drop_gil_ret", 2.6) +
+            Gil(100, 102, "drop_gil", 2.65) + Gil(100, 102, "drop_gil_ret", 2.65) +
             Gil(100, 100, "take_gil", 2.7) + Gil(100, 100, "take_gil_ret", 2.7) + Gil(100, 100, "drop_gil_rel_2", 2.8) +
             Switch(100, 100, "S", 0, 2.8) + Wakeup(100, 101, 100, 2.9) + Switch(100, 101, "S", 100, 2.9) + Exit(100, 100, 3.0),
             TaskScope.Tree([100]));
@@ -76,7 +82,9 @@ public class SchedAnalyzerEdgeCaseTests
         // idle shows no wakeup and no switch-in. Its sleep ends at its next own event, when it has already left
         // take_gil; what the sleep was is decided when it starts.
         var run = SchedRun.OfText(
-            Gil(100, 100, "take_gil", 1.0) + Switch(100, 100, "S", 0, 1.2) + Gil(100, 100, "take_gil_ret", 2.0) +
+            Gil(100, 102, "take_gil", 1.0) + Gil(100, 102, "take_gil_ret", 1.0) + // 102 holds the GIL until 1.9
+            Gil(100, 100, "take_gil", 1.0) + Switch(100, 100, "S", 0, 1.2) +
+            Gil(100, 102, "drop_gil", 1.9) + Gil(100, 102, "drop_gil_ret", 1.9) + Gil(100, 100, "take_gil_ret", 2.0) +
             Gil(100, 100, "drop_gil", 2.5) + Gil(100, 100, "drop_gil_ret", 2.5) + Switch(100, 100, "S", 0, 2.6) +
             Gil(100, 100, "take_gil", 3.0) + Exit(100, 100, 3.0), TaskScope.Tree([100]));
         var s = run.Report.Thread(100).States!;
