@@ -11,7 +11,7 @@ public sealed record AttachOptions(
     int Pid,
     OutputOptions Outputs,
     double? DurationSeconds = null,
-    int MmapPages = 2048,
+    int MmapPages = RecordRequest.DefaultMmapPages,
     /// <summary>JSON lines [pid, native_id, name] with Python thread names (the IPython extension writes them).</summary>
     string? NamesFile = null,
     /// <summary>Written once the probes are live and perf records: lets a caller start what it wants traced.</summary>

@@ -16,7 +16,7 @@ public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<stri
 /// <param name="Locate">Expert overrides of where to probe (--take-gil-offset, --drop-gil-offset).</param>
 /// <param name="EnableSched">--state: also record sched events (system-wide, into sched.data), filtered to the program's process tree.</param>
 /// <param name="ChildPythons">Other interpreters the program starts as child processes (probed too; run follows children).</param>
-public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = 2048,
+public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = RecordRequest.DefaultMmapPages,
     bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false, IReadOnlyList<string>? ChildPythons = null);
 
 public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);

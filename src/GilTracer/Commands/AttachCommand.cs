@@ -10,31 +10,26 @@ static class AttachCommand
     static readonly Argument<int> Pid = new("pid") { Description = "Process id of a running CPython 3.8+ (shared libpython or static build)" };
     static readonly Option<double?> Duration = new("--duration", "-d")
     { Description = "Stop after this many seconds (default: until Ctrl-C or the process exits)", HelpName = "seconds" };
-    static readonly Option<int> MmapPages = new("--mmap-pages")
-    { Description = "perf ring buffer size in pages per CPU (raise it if events are lost)", DefaultValueFactory = _ => 2048 };
     static readonly Option<string?> Names = new("--names")
     { Description = "Python thread names: a file of JSON lines [pid, native_id, name] (the IPython extension writes it)", HelpName = "file" };
     static readonly Option<string?> ReadyFile = new("--ready-file")
     { Description = "Create this file once the probes are live and perf records (for scripts that start work then)", HelpName = "file" };
-
-    static readonly Option<bool> State = new("--state")
-    { Description = "Also record kernel sched events (system-wide, filtered to the process): running, runnable, sleeping, S(GIL) and disk time per thread" };
 
     public static Command Create()
     {
         var c = new Command("attach", "Trace the GIL of a running Python process: probe its libpython, record it with perf, print the per-thread table and write the outputs");
         c.Add(Pid);
         c.Add(Duration);
-        c.Add(MmapPages);
+        c.Add(RecordArgs.MmapPages);
         c.Add(Names);
         c.Add(ReadyFile);
-        c.Add(State);
+        c.Add(RecordArgs.State);
         OutputArgs.AddTo(c);
         c.SetAction(p => Cli.Guard(p, () =>
         {
             var outputs = OutputArgs.From(p);
-            var result = AttachPipeline.Attach(new AttachOptions(p.GetValue(Pid), outputs, p.GetValue(Duration), p.GetValue(MmapPages),
-                p.GetValue(Names), p.GetValue(ReadyFile), p.GetValue(State)), Cli.Events(p));
+            var result = AttachPipeline.Attach(new AttachOptions(p.GetValue(Pid), outputs, p.GetValue(Duration), p.GetValue(RecordArgs.MmapPages),
+                p.GetValue(Names), p.GetValue(ReadyFile), p.GetValue(RecordArgs.State)), Cli.Events(p));
             ReportPrinter.Print(p, result.Report, outputs);
             return 0;
         }));

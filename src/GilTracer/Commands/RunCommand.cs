@@ -11,14 +11,10 @@ static class RunCommand
     static readonly Option<string?> Code = new("-c") { Description = "Run a program passed as a string (like python -c)", HelpName = "code" };
     static readonly Option<string> Python = new("--python")
     { Description = "Python interpreter to trace (pyenv shims and venvs are resolved)", DefaultValueFactory = _ => "python3" };
-    static readonly Option<int> MmapPages = new("--mmap-pages")
-    { Description = "perf ring buffer size in pages per CPU (raise it if events are lost)", DefaultValueFactory = _ => 2048 };
     static readonly Option<string[]> ChildPython = new("--child-python")
     { Description = "Another Python the program runs in child processes, probed too (repeat for several)", HelpName = "path" };
     static readonly Option<bool> Functions = new("--functions")
     { Description = "Trace Python function calls too (in-process tracer): blame table (who held the GIL while others waited), flame graphs, functions on the trace. Slows call-heavy code" };
-    static readonly Option<bool> State = new("--state")
-    { Description = "Also record kernel sched events (system-wide, filtered to the program): running, runnable, sleeping, S(GIL) and disk time per thread" };
     static readonly Argument<string[]> Target = new("script-and-args")
     { Description = "The script to run and its arguments (everything after it goes to the script)", Arity = ArgumentArity.ZeroOrMore, CaptureRemainingTokens = true };
 
@@ -28,10 +24,10 @@ static class RunCommand
         c.Add(Module);
         c.Add(Code);
         c.Add(Python);
-        c.Add(MmapPages);
+        c.Add(RecordArgs.MmapPages);
         c.Add(ChildPython);
         c.Add(Functions);
-        c.Add(State);
+        c.Add(RecordArgs.State);
         LocateArgs.AddTo(c);
         OutputArgs.AddTo(c);
         c.Add(Target);
@@ -52,8 +48,8 @@ static class RunCommand
             _ => throw new Core.Model.GilTracerException("give either -m or -c, not both", 2),
         };
         var outputs = OutputArgs.From(p);
-        var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(MmapPages), p.GetValue(Functions),
-            LocateArgs.From(p), EnableSched: p.GetValue(State), ChildPythons: p.GetValue(ChildPython)), Cli.Events(p));
+        var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(RecordArgs.MmapPages), p.GetValue(Functions),
+            LocateArgs.From(p), EnableSched: p.GetValue(RecordArgs.State), ChildPythons: p.GetValue(ChildPython)), Cli.Events(p));
         ReportPrinter.Print(p, result.Report, outputs);
         return result.ExitCode;
     }
