@@ -9,6 +9,8 @@ public enum ConvertMode { Gil, Sched, Auto }
 /// <summary>`giltracer convert`: the same outputs as `run`, from an existing recording (perf script text, stdin or perf.data).</summary>
 public static class ConvertPipeline
 {
+    const string SystemWideWarning = "this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID";
+
     /// <param name="pids">Keep only these processes and their descendants (system-wide recordings).</param>
     public static GilReport Convert(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev = null,
         IReadOnlyDictionary<int, string>? pythonNames = null, IReadOnlyCollection<int>? pids = null, string? functionsDir = null)
@@ -26,43 +28,41 @@ public static class ConvertPipeline
             {
                 Check(reader, input, mode);
                 if (scope is null && (systemWide || report.Threads.Any(t => LooksLikeKernelThread(t.Name))))
-                    report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
+                    report.Warnings.Add(SystemWideWarning);
                 if (reader.Truncated) report.Warnings.Add("the input ends in the middle of a line: the recording looks truncated");
                 if (reader.MalformedLines > 0) report.Warnings.Add($"{reader.MalformedLines} lines were not understood and skipped");
             });
         if (input == "-")
             return AnalyzeText(reader.Read(Console.OpenStandardInput()));
+        if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
+        // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
+        // traced processes, which pick our program out of system-wide sched events) and, with --state, the
+        // system-wide sched recording sched.data, merged in by time. Text made from that perf.data (perf script)
+        // beside it gets the names too.
+        var dir = Path.GetDirectoryName(Path.GetFullPath(input))!;
+        var threads = Path.Combine(dir, Path.GetFileName(outputs.ThreadNamesPath));
+        if (IsPerfData(input))
         {
-            if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
-            // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
-            // traced processes, which pick our program out of system-wide sched events) and, with --state, the
-            // system-wide sched recording sched.data, merged in by time. Text made from that perf.data (perf script)
-            // beside it gets the names too.
-            var dir = Path.GetDirectoryName(Path.GetFullPath(input))!;
-            var threads = Path.Combine(dir, Path.GetFileName(outputs.ThreadNamesPath));
-            if (IsPerfData(input))
+            var info = PerfRecordingInfo.Read(input);
+            systemWide = info.SystemWide;
+            var schedData = Path.Combine(dir, Path.GetFileName(outputs.SchedDataPath));
+            bool withSched = sched && !systemWide && !info.HasCallchains && File.Exists(schedData) && IsPerfData(schedData);
+            if (File.Exists(threads))
             {
-                var info = PerfRecordingInfo.Read(input);
-                systemWide = info.SystemWide;
-                var schedData = Path.Combine(dir, Path.GetFileName(outputs.SchedDataPath));
-                bool withSched = sched && !systemWide && !info.HasCallchains && File.Exists(schedData) && IsPerfData(schedData);
-                if (File.Exists(threads))
-                {
-                    pythonNames ??= ThreadNamesReader.Read(threads);
-                    if (scope is null && (systemWide || withSched) && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
-                        scope = TaskScope.Tree(roots);
-                }
-                if (!info.HasCallchains)
-                    return ConvertPerfData(input, withSched ? schedData : null, mode, outputs, ev, pythonNames, fn, sched, scope,
-                        systemWide || withSched);
-                // Stacks tell sleeps inside take_gil apart (recordings without GIL probes): perf script symbolizes them.
-                ev?.Status?.Invoke($"reading {input} with perf script (it has call stacks)");
-                return AnalyzeText(PerfScriptRunner.Read(input, reader, info.HasCallchains));
+                pythonNames ??= ThreadNamesReader.Read(threads);
+                if (scope is null && (systemWide || withSched) && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
+                    scope = TaskScope.Tree(roots);
             }
-            if (File.Exists(threads)) pythonNames ??= ThreadNamesReader.Read(threads);
-            using var f = File.OpenRead(input);
-            return ev.Step($"reading {Path.GetFileName(input)}", progress => AnalyzeText(reader.Read(f, progress)));
+            if (!info.HasCallchains)
+                return ConvertPerfData(input, withSched ? schedData : null, mode, outputs, ev, pythonNames, fn, sched, scope,
+                    systemWide || withSched);
+            // Stacks tell sleeps inside take_gil apart (recordings without GIL probes): perf script symbolizes them.
+            ev?.Status?.Invoke($"reading {input} with perf script (it has call stacks)");
+            return AnalyzeText(PerfScriptRunner.Read(input, reader, info.HasCallchains));
         }
+        if (File.Exists(threads)) pythonNames ??= ThreadNamesReader.Read(threads);
+        using var f = File.OpenRead(input);
+        return ev.Step($"reading {Path.GetFileName(input)}", progress => AnalyzeText(reader.Read(f, progress)));
     }
 
     /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster.</summary>
@@ -72,13 +72,7 @@ public static class ConvertPipeline
         ev?.Status?.Invoke(schedFile is null ? $"reading {input}" : $"reading {input} and {schedFile}");
         var data = new PerfDataReader(input);
         var schedData = schedFile is null ? null : new PerfDataReader(schedFile);
-        bool hasSched = data.HasSchedEvents || schedData is { HasSchedEvents: true };
-        if (mode == ConvertMode.Gil && !data.HasGilEvents)
-            throw new GilTracerException($"{input} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
-        if (mode == ConvertMode.Sched && !hasSched)
-            throw new GilTracerException($"{input} has no sched events (sched_switch, sched_wakeup): record with `giltracer run --state`");
-        if (mode == ConvertMode.Auto && !data.HasGilEvents && !hasSched)
-            throw new GilTracerException($"{input} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
+        CheckContent(input, mode, data.HasGilEvents, data.HasSchedEvents || schedData is { HasSchedEvents: true });
         // With GIL probes alone (what run records), perf's EXIT records end lives exactly, as in run.
         return ev.Step($"reading {Path.GetFileName(input)}", progress =>
         {
@@ -89,7 +83,7 @@ public static class ConvertPipeline
                 if (report.EventCount == 0)
                     throw new GilTracerException($"{input} holds no events: the recording is empty");
                 if (scope is null && systemWide)
-                    report.Warnings.Add("this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID");
+                    report.Warnings.Add(SystemWideWarning);
                 report.Warnings.AddRange(data.Warnings);
                 if (schedData is not null) report.Warnings.AddRange(schedData.Warnings.Select(w => $"{schedFile}: {w}"));
             });
@@ -116,11 +110,17 @@ public static class ConvertPipeline
             throw new GilTracerException($"{name} is not `perf script` output ({reader.MalformedLines} lines not understood); produce it with `perf script --ns`");
         if (reader.Samples == 0)
             throw new GilTracerException($"{name} holds no events: the recording is empty");
-        if (mode == ConvertMode.Gil && !reader.SawGilEvents)
+        CheckContent(name, mode, reader.SawGilEvents, reader.SawSchedEvents);
+    }
+
+    /// <summary>The events the mode needs are in the recording (perf.data or text alike).</summary>
+    static void CheckContent(string name, ConvertMode mode, bool hasGil, bool hasSched)
+    {
+        if (mode == ConvertMode.Gil && !hasGil)
             throw new GilTracerException($"{name} has no take_gil/drop_gil probe events: record with `giltracer run`, or with uprobes on take_gil and drop_gil (see README)");
-        if (mode == ConvertMode.Sched && !reader.SawSchedEvents)
+        if (mode == ConvertMode.Sched && !hasSched)
             throw new GilTracerException($"{name} has no sched events (sched_switch, sched_wakeup): record with `giltracer run --state`, or perf record -a -e sched:sched_switch -e sched:sched_wakeup -e sched:sched_wakeup_new -e sched:sched_process_fork -e sched:sched_process_exit");
-        if (mode == ConvertMode.Auto && !reader.SawGilEvents && !reader.SawSchedEvents)
+        if (mode == ConvertMode.Auto && !hasGil && !hasSched)
             throw new GilTracerException($"{name} has neither take_gil/drop_gil probe events nor sched events: nothing to analyze");
     }
 }
