@@ -19,6 +19,7 @@ public sealed partial class PerfDataReader
 {
     private const int BufferSize = 1 << 20;
     private readonly string _path;
+    public string Path => _path;
     private readonly PerfDataHeader _header;
     private readonly PerfEventAttr? _single;
     private readonly Dictionary<ulong, PerfEventAttr> _byId = new();

@@ -1,4 +1,5 @@
 using GilTracer.Core.Analyze;
+using GilTracer.Core.Decode;
 using GilTracer.Core.Model;
 using GilTracer.Core.Render;
 using GilTracer.Core.Render.Html;
@@ -65,4 +66,24 @@ public static class AnalysisPipeline
         html?.Write(report, outputs.HtmlPath);
         return report;
     }
+
+    /// <summary>
+    /// A perf.data file read natively, with perf's EXIT records (they end a life exactly: a multiprocessing worker
+    /// holding the GIL until its os._exit has no GIL event after its last take_gil), and --state's system-wide
+    /// sched.data merged in by time; the readers' warnings go into the report, then whatever completing adds.
+    /// </summary>
+    public static GilReport AnalyzePerfData(PerfDataReader data, PerfDataReader? sched, OutputOptions outputs,
+        IReadOnlyDictionary<int, string>? pythonNames, int? exitCode, AnalysisExtras extras, PipelineEvents? ev, string label,
+        Action<GilReport>? completing = null) =>
+        ev.Step(label, progress =>
+        {
+            var events = data.ReadEventsWithExits(progress);
+            if (sched is not null) events = EventMerger.Merge(events, sched.ReadEvents());
+            return Analyze(events, outputs, pythonNames, exitCode, extras, report =>
+            {
+                report.Warnings.AddRange(data.Warnings);
+                if (sched is not null) report.Warnings.AddRange(sched.Warnings.Select(w => $"{System.IO.Path.GetFileName(sched.Path)}: {w}"));
+                completing?.Invoke(report);
+            });
+        });
 }

@@ -73,21 +73,14 @@ public static class ConvertPipeline
         var data = new PerfDataReader(input);
         var schedData = schedFile is null ? null : new PerfDataReader(schedFile);
         CheckContent(input, mode, data.HasGilEvents, data.HasSchedEvents || schedData is { HasSchedEvents: true });
-        // With GIL probes alone (what run records), perf's EXIT records end lives exactly, as in run.
-        return ev.Step($"reading {Path.GetFileName(input)}", progress =>
-        {
-            var events = data.ReadEventsWithExits(progress);
-            if (schedData is not null) events = EventMerger.Merge(events, schedData.ReadEvents());
-            return AnalysisPipeline.Analyze(events, outputs, pythonNames, null, new AnalysisExtras(functions, sched, scope), completing: report =>
+        return AnalysisPipeline.AnalyzePerfData(data, schedData, outputs, pythonNames, null, new AnalysisExtras(functions, sched, scope), ev,
+            $"reading {Path.GetFileName(input)}", report =>
             {
                 if (report.EventCount == 0)
                     throw new GilTracerException($"{input} holds no events: the recording is empty");
                 if (scope is null && systemWide)
                     report.Warnings.Add(SystemWideWarning);
-                report.Warnings.AddRange(data.Warnings);
-                if (schedData is not null) report.Warnings.AddRange(schedData.Warnings.Select(w => $"{schedFile}: {w}"));
             });
-        });
     }
 
     /// <summary>Kernel threads are never the context of a per-task recording's events; in a system-wide one they are.</summary>

@@ -1,10 +1,8 @@
-using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
 using GilTracer.Core.Probe;
 using GilTracer.Core.Record;
-using GilTracer.Core.Render;
 
 namespace GilTracer.Core.Pipeline;
 
@@ -44,24 +42,12 @@ public static class ProbedRecording
     {
         if (!File.Exists(outputs.PerfDataPath)) throw new GilTracerException(nothingRecorded);
         ev.Status?.Invoke("decoding");
-        // perf's EXIT records end a life exactly: a child holding the GIL until its os._exit (a multiprocessing
-        // worker doing pure Python) has no GIL event after its last take_gil and would otherwise end there.
-        var data = new PerfDataReader(outputs.PerfDataPath);
-        // --state: sched events come from a second, system-wide perf; both streams are time-ordered.
-        var sched = schedData is null ? null : new PerfDataReader(schedData);
-        var report = ev.Step("decoding", progress =>
-        {
-            var events = data.ReadEventsWithExits(progress);
-            if (sched is not null) events = EventMerger.Merge(events, sched.ReadEvents());
-            return AnalysisPipeline.Analyze(events, outputs, names, exitCode, extras, completing: r =>
+        return AnalysisPipeline.AnalyzePerfData(new PerfDataReader(outputs.PerfDataPath),
+            schedData is null ? null : new PerfDataReader(schedData), outputs, names, exitCode, extras, ev, "decoding", r =>
             {
-                r.Warnings.AddRange(data.Warnings);
-                if (sched is not null) r.Warnings.AddRange(sched.Warnings.Select(w => $"sched.data: {w}"));
                 if (r.Threads.Count == 0)
                     r.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
                 if (notes is not null) r.Warnings.AddRange(notes);
             });
-        });
-        return report;
     }
 }
