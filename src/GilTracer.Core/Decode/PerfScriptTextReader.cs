@@ -138,7 +138,6 @@ public sealed class PerfScriptTextReader
         var evName = evEnd >= 0 ? rest[..evEnd] : rest.TrimEnd((byte)':');
         var payload = evEnd >= 0 ? rest[(evEnd + 2)..] : ReadOnlySpan<byte>.Empty;
         string commText = CommOf(tid, comm);
-        if (evName.StartsWith("PERF_RECORD_EXIT("u8)) return TryParseExit(evName, ts, cpu, commText, out e);
 
         var gil = GilProbeNames.Classify(evName);
         if (gil is { } kind)
@@ -147,6 +146,7 @@ public sealed class PerfScriptTextReader
             e = new TraceEvent(kind, ts, pid, tid, cpu, Comm: commText, PidKnown: pidKnown);
             return true;
         }
+        if (evName.StartsWith("PERF_RECORD_EXIT("u8)) return TryParseExit(evName, ts, cpu, commText, out e);
         if (!evName.StartsWith("sched:"u8)) { UnknownEvents++; return false; }
         SawSchedEvents = true;
         var sched = evName[6..];
