@@ -71,16 +71,13 @@ public sealed class GilAnalyzer
         }
     }
 
-    /// <summary>The thread's GIL state after the events processed so far; null before its first GIL event.</summary>
-    public GilState? StateOf(int tid) => _threads.TryGetValue(tid, out var t) && t.Seen ? t.State : null;
-
     /// <summary>
-    /// Whether the thread is now held back by the GIL: inside take_gil, or inside drop_gil (the forced-switch
-    /// handover, counted as wait). A thread cannot change this while it sleeps, so its value at a switch-out holds
-    /// for the whole sleep.
+    /// Whether the thread is now held back by the GIL: inside take_gil, or inside a drop_gil that hands the GIL to
+    /// a waiter (as the wait is counted). A thread cannot change this while it sleeps, so its value at a switch-out
+    /// holds for the whole sleep. Null before the thread's first GIL event.
     /// </summary>
-    public bool IsHeldBackByGil(int tid) =>
-        _threads.TryGetValue(tid, out var t) && t.Seen && t.State is GilState.Wait or GilState.Release;
+    public bool? IsHeldBackByGil(int tid) =>
+        _threads.TryGetValue(tid, out var t) && t.Seen ? t.State == GilState.Wait || t.State == GilState.Release && t.Handover : null;
 
     int PidOf(in TraceEvent e)
     {

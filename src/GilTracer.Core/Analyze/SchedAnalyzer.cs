@@ -172,7 +172,7 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
     /// may have left take_gil long ago.
     /// </summary>
     bool IsGilSleep(int tid, bool stackHasTakeGil) =>
-        gil?.StateOf(tid) is not null ? gil.IsHeldBackByGil(tid) : stackHasTakeGil;
+        gil?.IsHeldBackByGil(tid) ?? stackHasTakeGil;
 
     /// <summary>The thread's pid is settled: from its own event (pid > 0), else a guess (text without pids).</summary>
     void Confirm(SchedTrack t, int pid, long ts)
