@@ -88,8 +88,9 @@ def install(path):
         return
     names.hook_threads()
     names.note_thread(threading.main_thread())
-    # After fork the forking thread is the child's main thread, with a new native id.
-    os.register_at_fork(after_in_child=lambda: names.note_thread(threading.current_thread()))
+    # After fork the forking thread is the child's main thread, with a new native id: asked of the kernel, as the
+    # Thread object may still hold the parent's when this runs (pyenv's 3.8.18 to 3.13.0 here).
+    os.register_at_fork(after_in_child=lambda: names.note(threading.get_native_id(), threading.current_thread().name))
     labelled = []  # the main thread got its multiprocessing name: keep it over "MainThread" at exit
 
     def at_exit():

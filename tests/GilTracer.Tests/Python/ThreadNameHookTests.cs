@@ -28,6 +28,11 @@ public class ThreadNameHookTests : IDisposable
             for method in ("fork", "spawn"):
                 p = multiprocessing.get_context(method).Process(target=child, name="cruncher-" + method); p.start(); p.join()
             subprocess.run([sys.executable, "-c", "import threading; t = threading.Thread(target=len, args=('',), name='sub-worker'); t.start(); t.join()"], check=True)
+            forked = os.fork()
+            if forked == 0:
+                t = threading.Thread(target=len, args=("",), name="forked-thread"); t.start(); t.join()
+                os._exit(0)  # no atexit: only the fork hook names this main thread
+            os.waitpid(forked, 0)
             print("pid", os.getpid(), "sitecustomize", sys.modules["sitecustomize"].MARK)
         """;
 
@@ -65,6 +70,8 @@ public class ThreadNameHookTests : IDisposable
             Assert.Equal(child.Pid, child.Tid); // a child's main thread, under its process name
             Assert.Contains(last, p => p.Key.Pid == child.Pid && p.Key.Tid != child.Pid && p.Value == "child-thread");
         }
+        var forked = Assert.Single(last, p => p.Value == "forked-thread").Key.Pid;
+        Assert.Equal("MainThread", last.GetValueOrDefault((forked, forked))); // named by the fork hook, with its own tid
         var sub = Assert.Single(last, p => p.Value == "sub-worker").Key.Pid;
         Assert.Equal("MainThread", last[(sub, sub)]);
     }
