@@ -6,59 +6,21 @@ Usage (GilTracer builds this command line):
     python giltracer_boot.py -c code [args...]
 
 The program runs as __main__ with its own sys.argv and sys.path[0], as without the tool. Thread names go
-to the file named by GILTRACER_THREADS as JSON lines [pid, native_id, name], one per thread start and
-rename at exit; there is no per-call tracing, so the cost is a few microseconds per thread.
+to the file named by GILTRACER_THREADS (giltracer_names.py; site/sitecustomize.py has usually installed it
+already, in this process and in every child Python).
 """
-import json
 import os
 import runpy
 import sys
-import threading
 
-_out = None
-
-
-def _note(thread, tid=None):
-    if _out is None:
-        return
-    try:
-        tid = tid or thread.native_id
-        if tid is None:
-            return
-        line = json.dumps([os.getpid(), tid, thread.name]) + "\n"
-        os.write(_out, line.encode("utf-8", "backslashreplace"))  # one write per line: atomic in O_APPEND mode
-    except Exception:
-        pass
-
-
-def _install():
-    global _out
-    if getattr(threading, "_giltracer_hooked", False):
-        return  # site/sitecustomize.py did it (and keeps GILTRACER_THREADS for child processes)
-    path = os.environ.pop("GILTRACER_THREADS", None)
-    if not path:
-        return
-    _out = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    original = threading.Thread._bootstrap_inner
-
-    def _bootstrap_inner(self):
-        _note(self, threading.get_native_id())  # self.native_id is only set inside the original
-        try:
-            original(self)
-        finally:
-            _note(self)  # the name may have changed while the thread ran
-
-    threading.Thread._bootstrap_inner = _bootstrap_inner
-    _note(threading.main_thread())
-    import atexit
-    atexit.register(lambda: _note(threading.main_thread()))
+import giltracer_names
 
 
 def main():
     args = sys.argv[1:]
     if not args:
         sys.exit("giltracer_boot: nothing to run")
-    _install()
+    giltracer_names.install(os.environ.get("GILTRACER_THREADS"))
     extra = os.environ.pop("GILTRACER_EXTRA_BOOT", None)
     if extra:  # further in-process instrumentation (function tracer), a module path
         runpy.run_path(extra, run_name="giltracer_extra")

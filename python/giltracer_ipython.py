@@ -8,10 +8,11 @@
 
 It starts `giltracer attach <this pid> --ready-file F`, waits until the probes are live, runs the cell, stops
 the recording with SIGINT and shows the per-thread table and the HTML report (when there is one) inline.
-Python thread names (threading.enumerate() and threads started during the cell, by native_id) are passed
-with --names. Files stay in DIR (default giltracer-ipython/cell-N). perf and uprobes need root: the kernel
-runs as root, or `sudo -n` must be allowed to run giltracer. The binary: --binary, $GILTRACER_BIN,
-`giltracer` on PATH, or this repository's build (src/GilTracer/bin/*/net10.0/giltracer).
+Python thread names (threading.enumerate() and threads started during the cell, by native_id; written by
+giltracer_names.py beside this file) are passed with --names. Files stay in DIR (default
+giltracer-ipython/cell-N). perf and uprobes need root: the kernel runs as root, or `sudo -n` must be allowed
+to run giltracer. The binary: --binary, $GILTRACER_BIN, `giltracer` on PATH, or this repository's build
+(src/GilTracer/bin/*/net10.0/giltracer).
 Plain Python: stdlib + IPython only.
 """
 import argparse
@@ -22,8 +23,9 @@ import shlex
 import shutil
 import signal
 import subprocess
-import threading
 import time
+
+import giltracer_names
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension", "GilReportView"]
 
@@ -45,50 +47,6 @@ def find_binary(explicit=None):
         return [max(built, key=os.path.getmtime)]
     raise FileNotFoundError("giltracer binary not found: build it (dotnet build), put it on PATH, "
                             "set GILTRACER_BIN, or pass --binary PATH")
-
-
-class _NameRecorder:
-    """Writes [pid, native_id, name] lines for the kernel's threads while a cell is traced."""
-
-    def __init__(self, path):
-        self.path = path
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        self.original = None
-
-    def note(self, thread, tid=None):
-        tid = tid or getattr(thread, "native_id", None)
-        if tid is None:
-            return
-        line = json.dumps([os.getpid(), tid, thread.name]) + "\n"
-        try:
-            os.write(self.fd, line.encode("utf-8", "backslashreplace"))
-        except OSError:
-            pass
-
-    def note_all(self):
-        for t in threading.enumerate():
-            self.note(t)
-
-    def __enter__(self):
-        self.note_all()
-        original = self.original = threading.Thread._bootstrap_inner
-        recorder = self
-
-        def _bootstrap_inner(thread):
-            recorder.note(thread, threading.get_native_id())  # thread.native_id is only set inside the original
-            try:
-                original(thread)
-            finally:
-                recorder.note(thread)
-
-        threading.Thread._bootstrap_inner = _bootstrap_inner
-        return self
-
-    def __exit__(self, *exc):
-        threading.Thread._bootstrap_inner = self.original
-        self.note_all()
-        os.close(self.fd)
-        return False
 
 
 class GilReportView:
@@ -193,7 +151,7 @@ def trace_cell(shell, line, cell):
             _stop(proc)
             print("giltracer did not start recording:\n" + _read(err_path).strip())
             return None
-        with _NameRecorder(names):
+        with giltracer_names.during(names):
             shell.run_cell(cell)
     finally:
         _stop(proc)

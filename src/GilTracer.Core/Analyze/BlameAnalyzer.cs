@@ -33,7 +33,7 @@ public sealed class BlameResult
 }
 
 /// <summary>
-/// Joins GIL intervals with Python call stacks (design.md §6, attribution): for every interval in which a thread
+/// Joins GIL intervals with Python call stacks (--functions): for every interval in which a thread
 /// waits for the GIL, the function running on the thread holding it at that time gets the waiting time. An
 /// IIntervalSink: give it to GilAnalyzer, then call Finish with the tracer's timeline. Sweep: holds of each GIL
 /// sorted by start (they do not overlap), waits sorted by start, a pointer that only moves forward; each overlap

@@ -3,7 +3,7 @@ using GilTracer.Core.Model;
 namespace GilTracer.Core.Analyze;
 
 /// <summary>
-/// The GIL state machine (design.md §6). Consumes time-ordered events and streams closed intervals to sinks;
+/// The GIL state machine. Consumes time-ordered events and streams closed intervals to sinks;
 /// memory grows with the number of threads, not events. Per thread:
 /// wait = take_gil entry → take_gil return while another thread held the GIL (taking a free GIL is no wait), and
 /// drop_gil entry → return while another thread waited (the forced-switch handover: the dropper sleeps there until

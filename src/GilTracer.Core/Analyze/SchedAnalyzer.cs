@@ -3,7 +3,7 @@ using GilTracer.Core.Model;
 namespace GilTracer.Core.Analyze;
 
 /// <summary>
-/// Kernel thread states (--state, design.md §6) from sched events, streamed like the GIL state machine:
+/// Kernel thread states (--state) from sched events, streamed like the GIL state machine:
 /// running from switch-in to switch-out; after a switch-out, runnable for prev_state R/R+ (preempted), sleeping for
 /// S, disk for D; a sleeping thread that is woken is runnable until it is switched in. A sleep while the GIL
 /// analyzer has the thread inside take_gil is S(GIL); for recordings with call stacks but no GIL probes, a sleep

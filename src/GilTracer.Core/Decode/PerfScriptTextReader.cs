@@ -5,7 +5,7 @@ using GilTracer.Core.Model;
 namespace GilTracer.Core.Decode;
 
 /// <summary>
-/// Reads `perf script` text (design.md §5): sample lines "comm [pid/]tid [cpu] secs.frac: group:event: payload",
+/// Reads `perf script --ns` text (default fields; comm may contain spaces): sample lines "comm [pid/]tid [cpu] secs.frac: group:event: payload",
 /// GIL uprobes under any naming (ours, perf probe's, the seed article's), sched tracepoints, and call stacks
 /// (-g) following a sample, which only serve to tell whether take_gil is on a sched event's stack.
 /// Span-based: no regex, no string per line; strings only for thread names when they change.

@@ -8,7 +8,7 @@ public enum EventKind : byte
     TakeGil,
     /// <summary>take_gil returned (or the acquiring store inside it ran): the thread now holds the GIL.</summary>
     TakeGilReturn,
-    /// <summary>drop_gil entered: the hold ends here (design.md §6); the release lasts until drop_gil returns.</summary>
+    /// <summary>drop_gil entered: the hold ends here; the release lasts until drop_gil returns.</summary>
     DropGil,
     /// <summary>drop_gil returned: the release is complete.</summary>
     DropGilReturn,

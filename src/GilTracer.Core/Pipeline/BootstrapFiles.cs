@@ -13,7 +13,7 @@ public static class BootstrapFiles
         {
             using var src = asm.GetManifestResourceStream(name)!;
             var path = Path.Combine(dir, name["python/".Length..]);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!); // python/site/ holds the sitecustomize hook
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!); // site/sitecustomize.py loads ../giltracer_names.py: keep the layout
             using var dst = File.Create(path);
             src.CopyTo(dst);
         }

@@ -3,7 +3,7 @@ using GilTracer.Core.Model;
 
 namespace GilTracer.Core.Render;
 
-/// <summary>Writes summary.json with the fixed fields of design.md §7 (and a few more).</summary>
+/// <summary>Writes summary.json, the README lists its fields: scripts read them, so fields are added, never renamed or dropped.</summary>
 public static class SummaryJsonRenderer
 {
     public static void Write(GilReport r, Stream output)

@@ -8,7 +8,7 @@ static class OutputArgs
 {
     public static readonly Option<string> OutputDir = new("--output", "-o")
     { Description = "Folder for perf.data, trace.json, summary.json and report.html", DefaultValueFactory = _ => "giltracer-out" };
-    public static readonly Option<string?> SummaryJson = new("--summary-json") { Description = "Also write the summary JSON here (design.md §7 fields)" };
+    public static readonly Option<string?> SummaryJson = new("--summary-json") { Description = "Write the summary (per-thread and per-GIL numbers as JSON; the README lists the fields) here instead of OUTPUT/summary.json" };
     public static readonly Option<string?> ChromeTrace = new("--chrome-trace") { Description = "Write the Chrome trace (Perfetto, VizTracer) here instead of OUTPUT/trace.json" };
     public static readonly Option<bool> NoHtml = new("--no-html") { Description = "Do not write the HTML report" };
 
