@@ -91,15 +91,6 @@ public sealed class ElfImage
     public ulong FileOffset(ulong vaddr) =>
         TryFileOffset(vaddr) ?? throw new GilTracerException($"address 0x{vaddr:x} is in no loadable segment of {Path}");
 
-    /// <summary>Bytes at a virtual address, up to <paramref name="length"/> (less at the end of its segment).</summary>
-    public ReadOnlySpan<byte> At(ulong vaddr, int length)
-    {
-        foreach (var (a, size, off) in _loads)
-            if (vaddr >= a && vaddr < a + size)
-                return Bytes.AsSpan((int)(vaddr - a + off), (int)Math.Min((ulong)length, a + size - vaddr));
-        return default;
-    }
-
     /// <summary>The function symbols named <paramref name="name"/> (exported or local).</summary>
     public ElfSymbol? Function(string name) =>
         Symbols.FirstOrDefault(s => s.Name == name && s.Type == SymbolType.Function && s.Value != 0);
