@@ -10,7 +10,6 @@ namespace GilTracer.Core.Decode;
 /// </summary>
 internal sealed class PerfDataHeader
 {
-    public long FileLength { get; private init; }
     public long DataOffset { get; private init; }
     public long DataSize { get; private init; }
     public List<PerfEventAttr> Attrs { get; } = new();
@@ -46,7 +45,7 @@ internal sealed class PerfDataHeader
 
         long dataSize = data.Size;
         if (dataSize == 0 && length > data.Offset) dataSize = length - data.Offset; // perf did not finish: read to the end
-        var header = new PerfDataHeader { FileLength = length, DataOffset = data.Offset, DataSize = dataSize };
+        var header = new PerfDataHeader { DataOffset = data.Offset, DataSize = dataSize };
         header.ReadAttrs(file, attrs, attrSize);
         if (data.Size > 0) header.ReadFeatures(file, data.Offset + data.Size, [f0, f1, f2, f3], length);
         foreach (var a in header.Attrs) a.ComputeLayout();

@@ -14,7 +14,7 @@ public static class PerfScriptRunner
 
     public static IEnumerable<TraceEvent> Read(string perfData, PerfScriptTextReader reader, bool withStacks = false)
     {
-        var psi = new ProcessStartInfo(HostFacts.FindPerf("reading a recording with call stacks (perf script symbolizes them)"))
+        var psi = new ProcessStartInfo(HostFacts.FindPerf($"{perfData} has call stacks, which only `perf script` can symbolize"))
         {
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
         };

@@ -21,7 +21,7 @@ public static class SystemDoctor
         var perf = HostFacts.PerfOrNull;
         checks.Add(perf is not null
             ? new("perf", true, $"{perf} ({Capture(perf, "--version").Trim()})")
-            : new("perf", false, "not found on PATH", HostFacts.PerfFix));
+            : new("perf", false, "not found on PATH", HostFacts.InstallPerf));
 
         bool root = HostFacts.IsRoot;
         checks.Add(root

@@ -10,7 +10,8 @@ namespace GilTracer.Core.Host;
 /// </summary>
 public static class HostFacts
 {
-    const string PerfInstallHint = "install it (Debian/Ubuntu: apt-get install linux-perf; Fedora: dnf install perf)";
+    /// <summary>What to do when perf is missing (also doctor's fix line).</summary>
+    public const string InstallPerf = "install it (Debian/Ubuntu: apt-get install linux-perf; Fedora: dnf install perf)";
 
     /// <summary>The first <paramref name="name"/> in a PATH directory, as execvp would find it (PATH unset: /usr/bin:/bin); null when none.</summary>
     public static string? FindOnPath(string name)
@@ -26,12 +27,9 @@ public static class HostFacts
     /// <summary>Path of perf on PATH, or null.</summary>
     public static string? PerfOrNull => FindOnPath("perf");
 
-    /// <summary>Full path of perf, or a clear error naming what it was needed for.</summary>
-    public static string FindPerf(string? neededFor = null) => PerfOrNull ?? throw new GilTracerException(
-        neededFor is null ? $"perf not found on PATH: {PerfInstallHint}" : $"perf not found on PATH ({neededFor} needs it): {PerfInstallHint}");
-
-    /// <summary>What to install when perf is missing (doctor's fix line).</summary>
-    public static string PerfFix => PerfInstallHint;
+    /// <summary>Full path of perf, or a clear error (<paramref name="why"/>: what needs it, when that is not obvious).</summary>
+    public static string FindPerf(string? why = null) => PerfOrNull ?? throw new GilTracerException(
+        $"perf not found on PATH: {(why is null ? "" : why + "; ")}{InstallPerf}");
 
     public static bool IsRoot => Libc.GetEuid() == 0;
 

@@ -25,15 +25,12 @@ public sealed class ElfImage
     public byte[] Bytes { get; }
     public IReadOnlyList<ElfSection> Sections { get; }
     public IReadOnlyList<ElfSymbol> Symbols { get; }
-    /// <summary>True for ET_DYN (shared objects and PIE executables): their addresses are relative to a load base.</summary>
-    public bool PositionIndependent { get; }
     public bool HasSymtab => Sections.Any(s => s.Type == SectionType.SymbolTable);
 
     ElfImage(string path, byte[] bytes, IELF elf)
     {
         Path = path;
         Bytes = bytes;
-        PositionIndependent = elf.Type == FileType.SharedObject;
         Sections = elf.Sections.OfType<Section<ulong>>()
             .Select(s => new ElfSection(s.Name, s.Type, s.LoadAddress, s.Offset, s.Size, (s.Flags & SectionFlags.Executable) != 0))
             .ToList();

@@ -20,7 +20,7 @@ public class ConvertCliTests
     [Fact]
     public void PerfDataWithCallStacksStillNeedsPerfScript() =>
         CliRunner.AssertOneLineError(CliRunner.Run(["convert", "auto", Fixture("callchain.perf.data"), "-o", Integration.Repo.TempDir()], NoPerfOnPath),
-            "perf not found on PATH (reading a recording with call stacks");
+            "has call stacks, which only `perf script` can symbolize; install it");
 
     /// <summary>perf.data written by a big-endian machine: magic "2ELIFREP". It used to be taken for text and parsed as garbage.</summary>
     [Fact]
