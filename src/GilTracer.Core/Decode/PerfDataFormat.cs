@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace GilTracer.Core.Decode;
 
 /// <summary>
@@ -13,6 +15,22 @@ internal static class PerfDataFormat
     public const int FileHeaderSize = 104;
     public const int PipeHeaderSize = 16;
     public const int RecordHeaderSize = 8;
+
+    /// <summary>
+    /// True when the file starts with perf.data's magic, either byte order (so `convert` tells it from text, and a
+    /// big-endian file reaches the reader, which says it is not supported, instead of being parsed as text).
+    /// False for a file that cannot be read: the caller's own open then says why.
+    /// </summary>
+    public static bool IsPerfData(string path)
+    {
+        Span<byte> magic = stackalloc byte[8];
+        try
+        {
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return RandomAccess.Read(file, magic, 0) == 8 && BinaryPrimitives.ReadUInt64LittleEndian(magic) is Magic or MagicSwapped;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
 }
 
 /// <summary>perf_event_header.type values.</summary>

@@ -6,19 +6,16 @@ namespace GilTracer.Core.Decode;
 /// <summary>
 /// The parts of a perf.data file outside the data section: the file header, the events (perf_file_attr
 /// array), and the feature sections the reader needs (EVENT_DESC for names, TRACING_DATA for tracepoint
-/// layouts, CLOCKID).
+/// layouts, CMDLINE for how it was recorded).
 /// </summary>
 internal sealed class PerfDataHeader
 {
-    public long FileLength { get; private init; }
     public long DataOffset { get; private init; }
     public long DataSize { get; private init; }
     public List<PerfEventAttr> Attrs { get; } = new();
     public List<TracepointFormat> Formats { get; } = new();
-    /// <summary>clockid the timestamps use (1 = CLOCK_MONOTONIC), -1 when the file does not say.</summary>
-    public int ClockId { get; private set; } = -1;
-    /// <summary>perf's command line (CMDLINE feature) as `perf report --header-only` prints it; null when absent.</summary>
-    public string? CommandLine { get; private set; }
+    /// <summary>perf's argv (CMDLINE feature), perf's own path first; null when absent.</summary>
+    public string[]? CommandLine { get; private set; }
 
     /// <summary>Reads and checks the header; throws GilTracerException naming the offending byte offset.</summary>
     public static PerfDataHeader Read(SafeFileHandle file)
@@ -48,7 +45,7 @@ internal sealed class PerfDataHeader
 
         long dataSize = data.Size;
         if (dataSize == 0 && length > data.Offset) dataSize = length - data.Offset; // perf did not finish: read to the end
-        var header = new PerfDataHeader { FileLength = length, DataOffset = data.Offset, DataSize = dataSize };
+        var header = new PerfDataHeader { DataOffset = data.Offset, DataSize = dataSize };
         header.ReadAttrs(file, attrs, attrSize);
         if (data.Size > 0) header.ReadFeatures(file, data.Offset + data.Size, [f0, f1, f2, f3], length);
         foreach (var a in header.Attrs) a.ComputeLayout();
@@ -138,21 +135,18 @@ internal sealed class PerfDataHeader
                 case PerfFeature.CmdLine:
                     CommandLine = ReadCmdLine(ReadSection(file, s, "CMDLINE"), s.Offset);
                     break;
-                case PerfFeature.ClockId:
-                    if (s.Size >= 8) ClockId = (int)BinaryPrimitives.ReadUInt64LittleEndian(ReadSection(file, s, "CLOCKID"));
-                    break;
             }
         }
     }
 
     /// <summary>CMDLINE: u32 nr, then nr perf_header_strings (argv).</summary>
-    private static string ReadCmdLine(byte[] bytes, long offset)
+    private static string[] ReadCmdLine(byte[] bytes, long offset)
     {
         var r = new PerfSpanReader(bytes, offset);
         int nr = r.Length(r.U32("CMDLINE count"), "CMDLINE count", 4);
         var args = new string[nr];
         for (int i = 0; i < nr; i++) args[i] = r.HeaderString("CMDLINE argument");
-        return string.Join(' ', args);
+        return args;
     }
 
     /// <summary>EVENT_DESC: u32 nr, u32 attr_size, then per event: attr, u32 nr_ids, perf_header_string name, u64 ids[nr_ids].</summary>

@@ -1,12 +1,8 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using GilTracer.Core.Model;
 using Microsoft.Win32.SafeHandles;
 
 namespace GilTracer.Core.Decode;
-
-/// <summary>Decides from a sample's call chain (user and kernel ips, perf's context markers included) whether take_gil is on the stack.</summary>
-public delegate bool CallchainInspector(int pid, int tid, ReadOnlySpan<ulong> ips);
 
 /// <summary>
 /// Reads a perf.data file (as written by `perf record` to a file) straight into <see cref="TraceEvent"/>s,
@@ -40,35 +36,12 @@ public sealed partial class PerfDataReader
         }
     }
 
-    /// <summary>Reads all events of a perf.data file in timestamp order.</summary>
-    public static IEnumerable<TraceEvent> Read(string path, IProgress<double>? progress = null) =>
-        new PerfDataReader(path).ReadEvents(progress);
-
-    /// <summary>True when the file starts with perf.data's magic (so `convert` can tell it from text).</summary>
-    public static bool IsPerfData(string path)
-    {
-        Span<byte> magic = stackalloc byte[8];
-        try
-        {
-            using var file = OpenHandle(path);
-            return RandomAccess.Read(file, magic, 0) == 8 && BinaryPrimitives.ReadUInt64LittleEndian(magic) is PerfDataFormat.Magic or PerfDataFormat.MagicSwapped;
-        }
-        catch (IOException) { return false; }
-        catch (UnauthorizedAccessException) { return false; }
-    }
-
-    /// <summary>"group:name" of every event in the file (EVENT_DESC), in file order.</summary>
-    public IReadOnlyList<string> EventNames => _header.Attrs.Select(a => a.Name ?? $"type{a.Type}:config{a.Config}").ToList();
     /// <summary>True when the file has take_gil/drop_gil probe events (any naming <see cref="GilProbeNames"/> knows).</summary>
     public bool HasGilEvents => _header.Attrs.Any(a => a.Kind is { } k && k.IsGil());
     /// <summary>True when the file has sched tracepoints the reader maps.</summary>
     public bool HasSchedEvents => _header.Attrs.Any(a => a.Kind is >= EventKind.SchedSwitch and <= EventKind.Exit);
-    /// <summary>True when samples carry call chains (perf record -g).</summary>
-    public bool HasCallchains => _header.Attrs.Any(a => a.HasCallchain);
-    /// <summary>perf's own command line (e.g. "/usr/bin/perf record -a …"), as `perf report --header-only` shows it; null when the file lacks it.</summary>
-    public string? CommandLine => _header.CommandLine;
-    /// <summary>clockid of the timestamps (1 = CLOCK_MONOTONIC), -1 when the file does not say.</summary>
-    public int ClockId => _header.ClockId;
+    /// <summary>How the file was recorded (system-wide, with call stacks), from its header.</summary>
+    public PerfRecordingInfo Recording => PerfRecordingInfo.From(_header);
     /// <summary>Things the reader could not map (an event without a tracepoint format, …), one line each.</summary>
     public List<string> Warnings { get; } = new();
     /// <summary>Events perf lost so far: LOST records, or the per-event LOST_SAMPLES totals perf adds at the end when larger (the same losses counted two ways).</summary>
@@ -79,8 +52,6 @@ public sealed partial class PerfDataReader
     public long UnknownIdSamples { get; private set; }
     /// <summary>Records read from the data section.</summary>
     public long Records { get; private set; }
-    /// <summary>Optional: decides <see cref="TraceEvent.StackHasTakeGil"/> of sched samples recorded with -g.</summary>
-    public CallchainInspector? Callchains { get; set; }
     /// <summary>
     /// Also yield perf's task records: COMM (Kind Comm), FORK (Kind Fork with OtherPid = the child's pid) and
     /// EXIT. Off by default, so that the stream is the one `perf script --ns --show-lost-events` prints

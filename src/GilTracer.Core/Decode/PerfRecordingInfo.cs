@@ -1,46 +1,29 @@
-using System.Diagnostics;
-using GilTracer.Core.Record;
+using Microsoft.Win32.SafeHandles;
 
 namespace GilTracer.Core.Decode;
 
 /// <summary>
-/// What a perf.data file's header says about how it was recorded (`perf report --header-only`): whether it is
-/// system-wide (`-a`: other processes' events are in it and must be filtered out) and whether samples carry call
-/// stacks (then `perf script` must print them, to tell sleeps inside take_gil).
+/// How a perf.data file was recorded, from its own header (no perf binary needed): whether it is system-wide
+/// (`-a`: other processes' events are in it and must be filtered out) and whether samples carry call stacks
+/// (then `perf script` must print them, to tell sleeps inside take_gil).
 /// </summary>
-public sealed record PerfRecordingInfo(bool SystemWide, bool HasCallchains, string? CommandLine)
+public sealed record PerfRecordingInfo(bool SystemWide, bool HasCallchains)
 {
+    /// <summary>Reads the file header; throws a GilTracerException on a file the reader cannot take (big-endian, pipe mode, corrupt).</summary>
     public static PerfRecordingInfo Read(string perfData)
     {
-        var psi = new ProcessStartInfo(SystemChecks.FindPerf())
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        foreach (var a in new[] { "report", "--header-only", "-i", perfData }) psi.ArgumentList.Add(a);
-        using var proc = Process.Start(psi)!;
-        _ = proc.StandardError.ReadToEndAsync();
-        var text = proc.StandardOutput.ReadToEnd();
-        proc.WaitForExit();
-        return Parse(text);
+        using SafeFileHandle file = File.OpenHandle(perfData, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return From(PerfDataHeader.Read(file));
     }
 
-    public static PerfRecordingInfo Parse(string header)
-    {
-        string? cmdline = null;
-        bool callchains = false;
-        foreach (var raw in header.Split('\n'))
-        {
-            var line = raw.Trim();
-            if (line.StartsWith("# cmdline :", StringComparison.Ordinal)) cmdline = line["# cmdline :".Length..].Trim();
-            else if (line.StartsWith("# event :", StringComparison.Ordinal) && line.Contains("CALLCHAIN", StringComparison.Ordinal)) callchains = true;
-        }
-        return new PerfRecordingInfo(cmdline is not null && IsSystemWide(cmdline), callchains, cmdline);
-    }
+    /// <summary>System-wide from perf's command line (CMDLINE feature: -a leaves no trace in the attrs); call stacks from sample_type.</summary>
+    internal static PerfRecordingInfo From(PerfDataHeader header) =>
+        new(header.CommandLine is { } argv && IsSystemWide(argv), header.Attrs.Any(a => a.HasCallchain));
 
     /// <summary>-a or --all-cpus among perf's own options (before "--"; the workload's arguments do not count).</summary>
-    static bool IsSystemWide(string cmdline)
+    internal static bool IsSystemWide(IReadOnlyList<string> argv)
     {
-        foreach (var token in cmdline.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var token in argv)
         {
             if (token == "--") break;
             if (token == "--all-cpus") return true;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using GilTracer.Core.Model;
-using GilTracer.Core.Record;
+using GilTracer.Core.Host;
 
 namespace GilTracer.Core.Decode;
 
@@ -14,7 +14,7 @@ public static class PerfScriptRunner
 
     public static IEnumerable<TraceEvent> Read(string perfData, PerfScriptTextReader reader, bool withStacks = false)
     {
-        var psi = new ProcessStartInfo(SystemChecks.FindPerf())
+        var psi = new ProcessStartInfo(HostFacts.FindPerf($"{perfData} has call stacks, which only `perf script` can symbolize"))
         {
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
         };

@@ -22,7 +22,7 @@ public sealed class ChildPythonWatcher : IDisposable
         _probed = probedBinaries.ToHashSet();
         _root = rootPid ?? Environment.ProcessId;
         // perf itself links libpython (its scripting support), and so does its child until it execs the program.
-        try { _perf = Path.GetFullPath(Record.SystemChecks.FindPerf()); } catch (Model.GilTracerException) { }
+        if (Host.HostFacts.PerfOrNull is { } perf) _perf = Path.GetFullPath(perf);
         _thread = new Thread(Loop) { IsBackground = true, Name = "giltracer-child-watch" };
         _thread.Start();
     }

@@ -25,15 +25,12 @@ public sealed class ElfImage
     public byte[] Bytes { get; }
     public IReadOnlyList<ElfSection> Sections { get; }
     public IReadOnlyList<ElfSymbol> Symbols { get; }
-    /// <summary>True for ET_DYN (shared objects and PIE executables): their addresses are relative to a load base.</summary>
-    public bool PositionIndependent { get; }
     public bool HasSymtab => Sections.Any(s => s.Type == SectionType.SymbolTable);
 
     ElfImage(string path, byte[] bytes, IELF elf)
     {
         Path = path;
         Bytes = bytes;
-        PositionIndependent = elf.Type == FileType.SharedObject;
         Sections = elf.Sections.OfType<Section<ulong>>()
             .Select(s => new ElfSection(s.Name, s.Type, s.LoadAddress, s.Offset, s.Size, (s.Flags & SectionFlags.Executable) != 0))
             .ToList();
@@ -90,15 +87,6 @@ public sealed class ElfImage
 
     public ulong FileOffset(ulong vaddr) =>
         TryFileOffset(vaddr) ?? throw new GilTracerException($"address 0x{vaddr:x} is in no loadable segment of {Path}");
-
-    /// <summary>Bytes at a virtual address, up to <paramref name="length"/> (less at the end of its segment).</summary>
-    public ReadOnlySpan<byte> At(ulong vaddr, int length)
-    {
-        foreach (var (a, size, off) in _loads)
-            if (vaddr >= a && vaddr < a + size)
-                return Bytes.AsSpan((int)(vaddr - a + off), (int)Math.Min((ulong)length, a + size - vaddr));
-        return default;
-    }
 
     /// <summary>The function symbols named <paramref name="name"/> (exported or local).</summary>
     public ElfSymbol? Function(string name) =>

@@ -1,5 +1,6 @@
 using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
+using GilTracer.Core.Host;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
 using GilTracer.Core.Record;
@@ -29,8 +30,8 @@ public static class AttachPipeline
         if (o.DurationSeconds is <= 0) throw new GilTracerException("--duration must be a positive number of seconds", 2);
         if (o.Pid == Environment.ProcessId) throw new GilTracerException($"process {o.Pid} is giltracer itself, not Python");
         if (o.Pid <= 0 || !Directory.Exists($"/proc/{o.Pid}")) throw new GilTracerException($"no process with pid {o.Pid}");
-        SystemChecks.FindPerf();
-        SystemChecks.RequireRoot();
+        HostFacts.FindPerf();
+        HostFacts.RequireRoot();
         ev.Status?.Invoke($"locating the GIL in process {o.Pid}");
         var target = ProcessLocator.Locate(o.Pid, o.Locate);
         ev.Verbose?.Invoke(ProbedRecording.Describe(target));

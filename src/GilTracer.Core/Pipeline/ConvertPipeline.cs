@@ -41,12 +41,12 @@ public static class ConvertPipeline
         // beside it gets the names too.
         var dir = Path.GetDirectoryName(Path.GetFullPath(input))!;
         var threads = Path.Combine(dir, Path.GetFileName(outputs.ThreadNamesPath));
-        if (IsPerfData(input))
+        if (PerfDataFormat.IsPerfData(input))
         {
             var info = PerfRecordingInfo.Read(input);
             systemWide = info.SystemWide;
             var schedData = Path.Combine(dir, Path.GetFileName(outputs.SchedDataPath));
-            bool withSched = sched && !systemWide && !info.HasCallchains && File.Exists(schedData) && IsPerfData(schedData);
+            bool withSched = sched && !systemWide && !info.HasCallchains && File.Exists(schedData) && PerfDataFormat.IsPerfData(schedData);
             if (File.Exists(threads))
             {
                 pythonNames ??= ThreadNamesReader.Read(threads);
@@ -87,14 +87,6 @@ public static class ConvertPipeline
     static bool LooksLikeKernelThread(string comm) =>
         comm.StartsWith("kworker/", StringComparison.Ordinal) || comm.StartsWith("ksoftirqd/", StringComparison.Ordinal) ||
         comm.StartsWith("migration/", StringComparison.Ordinal) || comm.StartsWith("rcu_", StringComparison.Ordinal);
-
-    /// <summary>perf.data files start with the magic "PERFILE2".</summary>
-    public static bool IsPerfData(string path)
-    {
-        Span<byte> magic = stackalloc byte[8];
-        using var f = File.OpenRead(path);
-        return f.Read(magic) == 8 && magic.SequenceEqual("PERFILE2"u8);
-    }
 
     static void Check(PerfScriptTextReader reader, string input, ConvertMode mode)
     {

@@ -1,5 +1,6 @@
 using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
+using GilTracer.Core.Host;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
 using GilTracer.Core.Probe;
@@ -29,8 +30,8 @@ public static class RunPipeline
         ev ??= new PipelineEvents();
         if (o.Target.Kind == TargetKind.Script && !File.Exists(o.Target.Value))
             throw new GilTracerException($"script not found: {o.Target.Value}");
-        SystemChecks.FindPerf();
-        SystemChecks.RequireRoot();
+        HostFacts.FindPerf();
+        HostFacts.RequireRoot();
         var python = ResolvePython(o.Python);
         ev.Status?.Invoke($"locating the GIL in {python}");
         var target = PythonLocator.Locate(python, o.Locate ?? new LocateOptions());
@@ -94,11 +95,6 @@ public static class RunPipeline
     {
         if (python.Contains('/'))
             return File.Exists(python) ? python : throw new GilTracerException($"Python not found: {python}");
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-        {
-            var p = Path.Combine(dir, python);
-            if (File.Exists(p)) return p;
-        }
-        throw new GilTracerException($"'{python}' not found on PATH; pass --python PATH");
+        return HostFacts.FindOnPath(python) ?? throw new GilTracerException($"'{python}' not found on PATH; pass --python PATH");
     }
 }

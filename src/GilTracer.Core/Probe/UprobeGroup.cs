@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using GilTracer.Core.Host;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
 

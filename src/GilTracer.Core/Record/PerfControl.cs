@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using GilTracer.Core.Host;
 using GilTracer.Core.Model;
 
 namespace GilTracer.Core.Record;
@@ -9,30 +10,8 @@ namespace GilTracer.Core.Record;
 /// started (the clipping edge) and when it is safe to run what should be traced (the IPython cell).
 /// Raw fds: both FIFOs are opened O_RDWR, which never blocks on Linux, so a perf that dies early cannot hang us.
 /// </summary>
-public sealed partial class PerfControl : IDisposable
+public sealed class PerfControl : IDisposable
 {
-    [LibraryImport("libc", EntryPoint = "mkfifo", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int MkFifo(string path, uint mode);
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Open(string path, int flags);
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-    private static unsafe partial nint Write(int fd, byte* buf, nint count);
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static unsafe partial nint Read(int fd, byte* buf, nint count);
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static unsafe partial int Poll(PollFd* fds, nuint nfds, int timeoutMs);
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    private static unsafe partial int ClockGetTime(int clock, TimeSpec* ts);
-
-    [StructLayout(LayoutKind.Sequential)]
-    struct PollFd { public int Fd; public short Events; public short Revents; }
-    [StructLayout(LayoutKind.Sequential)]
-    struct TimeSpec { public long Sec; public long Nsec; }
-
-    const int O_RDWR = 2, O_CLOEXEC = 0x80000, POLLIN = 1, CLOCK_MONOTONIC = 1;
-
     readonly string _dir;
     readonly int _ctl, _ack;
 
@@ -44,34 +23,34 @@ public sealed partial class PerfControl : IDisposable
     public PerfControl()
     {
         _dir = Directory.CreateTempSubdirectory("giltracer-ctl-").FullName;
-        if (MkFifo(CtlPath, 0x180) != 0 || MkFifo(AckPath, 0x180) != 0)
+        if (Libc.MkFifo(CtlPath, 0x180) != 0 || Libc.MkFifo(AckPath, 0x180) != 0)
             throw new GilTracerException($"cannot create perf control FIFOs in {_dir} (errno {Marshal.GetLastPInvokeError()})");
-        _ctl = Open(CtlPath, O_RDWR | O_CLOEXEC);
-        _ack = Open(AckPath, O_RDWR | O_CLOEXEC);
+        _ctl = Libc.Open(CtlPath, Libc.O_RDWR | Libc.O_CLOEXEC);
+        _ack = Libc.Open(AckPath, Libc.O_RDWR | Libc.O_CLOEXEC);
         if (_ctl < 0 || _ack < 0) throw new GilTracerException($"cannot open perf control FIFOs in {_dir}");
     }
 
     /// <summary>CLOCK_MONOTONIC now, the clock perf records with (-k CLOCK_MONOTONIC).</summary>
     public static unsafe long MonotonicNs()
     {
-        TimeSpec ts;
-        ClockGetTime(CLOCK_MONOTONIC, &ts);
+        Libc.TimeSpec ts;
+        Libc.ClockGetTime(Libc.CLOCK_MONOTONIC, &ts);
         return ts.Sec * 1_000_000_000 + ts.Nsec;
     }
 
-    /// <summary>Sends "enable" and waits for perf's ack; false when perf ended (or took over a minute) first.</summary>
+    /// <summary>Sends "enable" and waits for perf's ack; false when perf ended (or the timeout passed) first.</summary>
     public unsafe bool Enable(Func<bool> perfAlive, TimeSpan timeout)
     {
         var cmd = "enable\n"u8;
         fixed (byte* p = cmd)
-            if (Write(_ctl, p, cmd.Length) != cmd.Length) return false;
+            if (Libc.Write(_ctl, p, cmd.Length) != cmd.Length) return false;
         var deadline = DateTime.UtcNow + timeout;
         var buf = stackalloc byte[16];
         while (DateTime.UtcNow < deadline)
         {
-            var fd = new PollFd { Fd = _ack, Events = POLLIN };
-            if (Poll(&fd, 1, 50) > 0 && (fd.Revents & POLLIN) != 0)
-                return Read(_ack, buf, 16) > 0; // "ack\n"
+            var fd = new Libc.PollFd { Fd = _ack, Events = Libc.POLLIN };
+            if (Libc.Poll(&fd, 1, 50) > 0 && (fd.Revents & Libc.POLLIN) != 0)
+                return Libc.Read(_ack, buf, 16) > 0; // "ack\n"
             if (!perfAlive()) return false;
         }
         return false;
@@ -79,8 +58,8 @@ public sealed partial class PerfControl : IDisposable
 
     public void Dispose()
     {
-        Close(_ctl);
-        Close(_ack);
+        Libc.Close(_ctl);
+        Libc.Close(_ack);
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 }

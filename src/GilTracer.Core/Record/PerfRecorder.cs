@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using GilTracer.Core.Host;
 using GilTracer.Core.Model;
 
 namespace GilTracer.Core.Record;
@@ -40,11 +41,6 @@ public static class PerfRecorder
     public static readonly IReadOnlyList<string> SchedEvents =
         ["sched:sched_switch", "sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_process_fork", "sched:sched_process_exit"];
 
-    [DllImport("libc", EntryPoint = "kill")]
-    static extern int Kill(int pid, int sig);
-
-    const int SIGINT = 2;
-
     /// <summary>Runs perf; returns its exit code, which is the target's (128+signal when it was killed).</summary>
     public static int Record(RecordRequest req, Action<string>? log = null) => Run(req, log).ExitCode;
 
@@ -57,7 +53,7 @@ public static class PerfRecorder
 
     static RecordOutcome RecordTarget(RecordRequest req, Action<string>? log)
     {
-        var perf = SystemChecks.FindPerf();
+        var perf = HostFacts.FindPerf();
         var psi = new ProcessStartInfo(perf) { UseShellExecute = false };
         psi.ArgumentList.Add("record");
         psi.ArgumentList.Add("-q");
@@ -94,7 +90,7 @@ public static class PerfRecorder
             {
                 if (proc.HasExited) return;
                 if (stoppedNs == 0) stoppedNs = PerfControl.MonotonicNs();
-                Kill(proc.Id, SIGINT);
+                Libc.Kill(proc.Id, Libc.SIGINT);
             }
             catch (InvalidOperationException) { }
         }

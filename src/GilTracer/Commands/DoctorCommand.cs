@@ -1,6 +1,6 @@
 using System.CommandLine;
 using GilTracer.Console;
-using GilTracer.Core.Probe;
+using GilTracer.Core.Doctor;
 using Spectre.Console;
 
 namespace GilTracer.Commands;
@@ -19,7 +19,7 @@ static class DoctorCommand
         c.Add(Cli.Verbose);
         c.SetAction(p => Cli.Guard(p, () =>
         {
-            var report = SystemInspector.Inspect(p.GetValue(Python)!, LocateArgs.From(p));
+            var report = SystemDoctor.Examine(p.GetValue(Python)!, LocateArgs.From(p));
             Print(report, p.GetValue(Cli.Verbose));
             return report.AllOk ? 0 : 1;
         }));

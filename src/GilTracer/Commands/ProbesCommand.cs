@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GilTracer.Console;
+using GilTracer.Core.Host;
 using GilTracer.Core.Probe;
 using Spectre.Console;
 
@@ -26,7 +27,7 @@ static class ProbesCommand
         clean.Add(All);
         clean.SetAction(p => Cli.Guard(p, () =>
         {
-            Core.Record.SystemChecks.RequireRoot();
+            HostFacts.RequireRoot();
             TraceFs.Find();
             var removed = UprobeGroup.RemoveStale(p.GetValue(All));
             Cli.Out.WriteLine(removed.Count == 0 ? "nothing to remove" : $"removed {removed.Count} group(s): {string.Join(", ", removed)}");

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using GilTracer.Console;
-using GilTracer.Core.Probe;
+using GilTracer.Core.Host;
 using Spectre.Console;
 
 namespace GilTracer.Commands;
@@ -14,7 +14,7 @@ static class SetupCommand
         c.SetAction(p => Cli.Guard(p, () =>
         {
             Cli.Out.WriteLine(TraceFs.MountIfMissing());
-            try { Cli.Out.WriteLine($"perf: {Core.Record.SystemChecks.FindPerf()}"); }
+            try { Cli.Out.WriteLine($"perf: {HostFacts.FindPerf()}"); }
             catch (Core.Model.GilTracerException e) { Cli.Warn(e.Message); }
             Cli.Out.WriteLine("check everything with: giltracer doctor");
             return 0;

@@ -1,3 +1,4 @@
+using GilTracer.Core.Host;
 using GilTracer.Core.Probe;
 
 namespace GilTracer.Tests.Cli;

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
+using GilTracer.Core.Host;
 using GilTracer.Core.Probe;
 
 namespace GilTracer.Tests.Cli;
@@ -8,9 +8,6 @@ namespace GilTracer.Tests.Cli;
 [Collection("perf"), Trait("Category", "Integration")]
 public class RunCliTests
 {
-    [DllImport("libc", EntryPoint = "kill")]
-    static extern int Kill(int pid, int sig);
-
     const string Spin = "import threading\ndef f():\n    while True: pass\nfor i in range(2): threading.Thread(target=f, daemon=True, name=f'spin-{i}').start()\nf()";
 
     [Fact]
@@ -25,7 +22,7 @@ public class RunCliTests
         while (DateTime.UtcNow < deadline && !(File.Exists(names) && File.ReadAllLines(names).Length >= 3)) Thread.Sleep(100);
         Thread.Sleep(500);
         Assert.Contains(UprobeGroup.ListDefined(), g => g.OwnerPid == p.Id); // probes are live while recording
-        Kill(p.Id, 2); // SIGINT to giltracer alone, as `kill -INT` would
+        Libc.Kill(p.Id, Libc.SIGINT); // SIGINT to giltracer alone, as `kill -INT` would
         Assert.True(p.WaitForExit(60_000), "giltracer did not stop after SIGINT");
         Assert.NotEqual(0, p.ExitCode); // the program was stopped: its exit status (SIGTERM from perf) is passed on
         Assert.DoesNotContain(UprobeGroup.ListDefined(), g => g.OwnerPid == p.Id);

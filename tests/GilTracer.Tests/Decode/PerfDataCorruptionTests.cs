@@ -26,7 +26,7 @@ public sealed class PerfDataCorruptionTests : IDisposable
         var sw = Stopwatch.StartNew();
         try
         {
-            _ = PerfDataReader.Read(path).Count();
+            _ = new PerfDataReader(path).ReadEvents().Count();
             return null;
         }
         catch (GilTracerException ex)

@@ -69,7 +69,7 @@ public sealed class PerfDataLiveTests : IDisposable
 
         // the text path the CLI used before (perf script piped into the text reader) analyses to the same numbers
         var text = PerfScriptRunner.Read(perfData, new PerfScriptTextReader()).ToList();
-        var data = PerfDataReader.Read(perfData).ToList();
+        var data = new PerfDataReader(perfData).ReadEvents().ToList();
         PerfDataVsTextReaderTests.AssertSameStreams(text, data);
         PerfDataVsTextReaderTests.AssertSameReports(PerfDataVsTextReaderTests.Analyze(text), PerfDataVsTextReaderTests.Analyze(data));
     }

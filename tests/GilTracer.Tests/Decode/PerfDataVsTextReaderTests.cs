@@ -60,7 +60,7 @@ public class PerfDataVsTextReaderTests
     [Fact]
     public void DefaultStreamHasNoTaskRecordsButNamesEverySample()
     {
-        var events = PerfDataReader.Read(PerfDataReaderTests.Fixture("gil.perf.data")).ToList();
+        var events = new PerfDataReader(PerfDataReaderTests.Fixture("gil.perf.data")).ReadEvents().ToList();
         Assert.DoesNotContain(events, e => e.Kind is EventKind.Comm or EventKind.Fork or EventKind.Exit);
         Assert.All(events, e => Assert.Equal("python3.11", e.Comm));
     }

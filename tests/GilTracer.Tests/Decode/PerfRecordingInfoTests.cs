@@ -6,19 +6,30 @@ namespace GilTracer.Tests.Decode;
 public class PerfRecordingInfoTests
 {
     [Theory]
-    [InlineData("# cmdline : /usr/bin/perf record -q -a -k CLOCK_MONOTONIC -e sched:sched_switch -o x", true)]
-    [InlineData("# cmdline : /usr/bin/perf record -aR -e x", true)]
-    [InlineData("# cmdline : /usr/bin/perf record --all-cpus -e x", true)]
-    [InlineData("# cmdline : /usr/bin/perf record -q -k CLOCK_MONOTONIC -e g:* -o x -- /usr/bin/python3 -a b.py", false)]
-    [InlineData("# cmdline : /usr/bin/perf record -g -e x -- python3 t.py", false)]
-    public void TellsSystemWideRecordings(string cmdline, bool systemWide) =>
-        Assert.Equal(systemWide, PerfRecordingInfo.Parse("# hostname : vm\n" + cmdline + "\n").SystemWide);
+    [InlineData("/usr/bin/perf record -q -a -k CLOCK_MONOTONIC -e sched:sched_switch -o x", true)]
+    [InlineData("/usr/bin/perf record -aR -e x", true)]
+    [InlineData("/usr/bin/perf record --all-cpus -e x", true)]
+    [InlineData("/usr/bin/perf record -q -k CLOCK_MONOTONIC -e g:* -o x -- /usr/bin/python3 -a b.py", false)]
+    [InlineData("/usr/bin/perf record -g -e x -- python3 t.py", false)]
+    public void TellsSystemWideCommandLines(string cmdline, bool systemWide) =>
+        Assert.Equal(systemWide, PerfRecordingInfo.IsSystemWide(cmdline.Split(' ')));
 
-    [Fact]
-    public void TellsCallchains()
+    /// <summary>
+    /// Read from the header alone, the same answers `perf report --header-only` gave ("# cmdline : … -a …",
+    /// "# event : … sample_type = …|CALLCHAIN|…"), checked on every committed perf.data.
+    /// </summary>
+    [Theory]
+    [InlineData("perfdata/gil.perf.data", false, false)]
+    [InlineData("perfdata/sched.perf.data", false, false)]
+    [InlineData("perfdata/lost.perf.data", false, false)]
+    [InlineData("perfdata/callchain.perf.data", false, true)]
+    [InlineData("run/perf.data", false, false)]
+    [InlineData("run/sched.data", true, false)] // run --state's own `perf record -a`
+    public void HeaderTellsHowItWasRecorded(string file, bool systemWide, bool callchains)
     {
-        Assert.True(PerfRecordingInfo.Parse("# event : name = sched:sched_switch, sample_type = IP|TID|TIME|CALLCHAIN|ID\n").HasCallchains);
-        Assert.False(PerfRecordingInfo.Parse("# event : name = sched:sched_switch, sample_type = IP|TID|TIME|CPU|RAW\n").HasCallchains);
+        var path = Path.Combine(AppContext.BaseDirectory, "TestData", file);
+        Assert.Equal(new PerfRecordingInfo(systemWide, callchains), PerfRecordingInfo.Read(path));
+        Assert.Equal(new PerfRecordingInfo(systemWide, callchains), new PerfDataReader(path).Recording);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ internal static class BrowserCheck
         if (!File.Exists(Chromium)) return $"{Chromium} is missing: run tests/browser/setup.sh";
         if (!Directory.Exists(Path.Combine(BrowserDir, "node_modules", "playwright-core")))
             return "tests/browser/node_modules/playwright-core is missing: run tests/browser/setup.sh";
-        if (FindOnPath("node") is null) return "node is not on PATH: run tests/browser/setup.sh";
+        if (Core.Host.HostFacts.FindOnPath("node") is null) return "node is not on PATH: run tests/browser/setup.sh";
         return null;
     }
 
@@ -51,10 +51,6 @@ internal static class BrowserCheck
             if (File.Exists(Path.Combine(dir.FullName, "GilTracer.slnx"))) return dir.FullName;
         throw new InvalidOperationException("cannot find the repository root (GilTracer.slnx) above " + AppContext.BaseDirectory);
     }
-
-    static string? FindOnPath(string exe) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-            .Select(d => Path.Combine(d, exe)).FirstOrDefault(File.Exists);
 }
 
 /// <summary>A fact that is reported as skipped, with the reason, when the browser set-up has not been run.</summary>

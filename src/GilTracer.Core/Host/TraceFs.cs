@@ -1,6 +1,6 @@
 using GilTracer.Core.Model;
 
-namespace GilTracer.Core.Probe;
+namespace GilTracer.Core.Host;
 
 /// <summary>Where the kernel's tracing file system is mounted (we never mount it ourselves outside `giltracer setup`).</summary>
 public static class TraceFs
@@ -23,7 +23,7 @@ public static class TraceFs
     public static string MountIfMissing()
     {
         if (TryFind() is { } dir) return $"tracefs is already mounted at {dir}: nothing to do";
-        if (!Record.SystemChecks.IsRoot) throw new GilTracerException("mounting tracefs needs root: sudo giltracer setup");
+        if (!HostFacts.IsRoot) throw new GilTracerException("mounting tracefs needs root: sudo giltracer setup");
         if (!Directory.Exists(MountPoint))
             throw new GilTracerException($"{MountPoint} does not exist: is sysfs mounted? (mount -t sysfs sysfs /sys)");
         var psi = new System.Diagnostics.ProcessStartInfo("mount") { RedirectStandardError = true, UseShellExecute = false };

@@ -1,0 +1,48 @@
+using System.Runtime.InteropServices;
+
+namespace GilTracer.Core.Host;
+
+/// <summary>
+/// Every libc call GilTracer makes, in one place: source-generated LibraryImport stubs (no runtime marshalling
+/// code, so Native AOT keeps them). Callers check the return values; errno is read with Marshal.GetLastPInvokeError.
+/// </summary>
+internal static unsafe partial class Libc
+{
+    public const int SIGINT = 2;
+    public const int O_RDWR = 2, O_CLOEXEC = 0x80000;
+    public const short POLLIN = 1;
+    public const int CLOCK_MONOTONIC = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd { public int Fd; public short Events; public short Revents; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeSpec { public long Sec; public long Nsec; }
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int sig);
+
+    [LibraryImport("libc", EntryPoint = "mkfifo", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int MkFifo(string path, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, byte* buf, nint count);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buf, nint count);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint nfds, int timeoutMs);
+
+    [LibraryImport("libc", EntryPoint = "clock_gettime")]
+    public static partial int ClockGetTime(int clock, TimeSpec* ts);
+}
