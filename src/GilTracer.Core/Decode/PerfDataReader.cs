@@ -79,6 +79,19 @@ public sealed partial class PerfDataReader
     public long UnknownIdSamples { get; private set; }
     /// <summary>Records read from the data section.</summary>
     public long Records { get; private set; }
+    long _events;
+
+    /// <summary>What the file held besides the events: final once they were read to the end.</summary>
+    public DecodeResult Result => new()
+    {
+        Input = _path,
+        Events = _events,
+        HasGilEvents = HasGilEvents,
+        HasSchedEvents = HasSchedEvents,
+        HasCallStacks = HasCallchains,
+        UnknownIdSamples = UnknownIdSamples,
+        Warnings = DecodeResult.WarningsOf(Warnings, false, 0, 0, UnknownIdSamples),
+    };
     /// <summary>Optional: decides <see cref="TraceEvent.StackHasTakeGil"/> of sched samples recorded with -g.</summary>
     public CallchainInspector? Callchains { get; set; }
     /// <summary>
@@ -121,6 +134,7 @@ public sealed partial class PerfDataReader
         var state = new ParseState(file, _header, progress);
         _comms.Clear();
         _lastCommTid = int.MinValue;
+        _events = 0;
         var ready = new EventBuffer();
         bool more = true;
         while (more)
@@ -148,6 +162,7 @@ public sealed partial class PerfDataReader
                         e = e with { Comm = CommOf(e.Tid) };
                         break;
                 }
+                _events++;
                 yield return e;
             }
             ready.Clear();

@@ -72,7 +72,7 @@ public static class AttachPipeline
             foreach (var (tid, name) in ThreadNamesReader.Read(o.NamesFile)) names[tid] = name;
 
         var extras = new AnalysisExtras(Sched: o.EnableSched, Scope: o.EnableSched ? TaskScope.Tree([o.Pid]) : null, Window: window);
-        var report = ProbedRecording.Decode(o.Outputs, names, null, extras,
+        var report = ProbedRecording.Report(o.Outputs, names, null, extras,
             $"perf recorded nothing while attached to process {o.Pid}; run with --verbose to see the perf command", ev,
             notes: exited ? [$"process {o.Pid} exited during the recording: the report covers it up to its end"] : null,
             schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);

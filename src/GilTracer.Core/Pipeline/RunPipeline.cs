@@ -73,7 +73,7 @@ public static class RunPipeline
             if (functions is null) ev.Warning?.Invoke("--functions: the function tracer wrote nothing (the program did not start?)");
         }
         var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
-        var report = ProbedRecording.Decode(o.Outputs, names, exitCode, new AnalysisExtras(functions, o.EnableSched, scope),
+        var report = ProbedRecording.Report(o.Outputs, names, exitCode, new AnalysisExtras(functions, o.EnableSched, scope),
             $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev,
             notes: watcher.Warnings().ToList(),
             schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);

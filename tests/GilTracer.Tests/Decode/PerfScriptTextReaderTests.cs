@@ -80,8 +80,8 @@ public class PerfScriptTextReaderTests
         var reader = new PerfScriptTextReader();
         var events = TestSupport.ReadText("hello world\n\u0000\u0001binary: 12: x\nfoo 1.2.3: bar\n", reader);
         Assert.Empty(events);
-        Assert.Equal(3, reader.MalformedLines);
-        Assert.Equal(0, reader.Samples);
+        Assert.Equal(3, reader.Result.MalformedLines);
+        Assert.Equal(0, reader.Result.Events);
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public class PerfScriptTextReaderTests
         var reader = new PerfScriptTextReader();
         var events = TestSupport.ReadText("p 5/6 [000] 1.5: g:take_gil: (1)\np 5/6 [000] 1.6: g:take_g", reader);
         Assert.Single(events, e => e.Kind == EventKind.TakeGil);
-        Assert.True(reader.Truncated);
+        Assert.True(reader.Result.Truncated);
     }
 
     [Fact]
