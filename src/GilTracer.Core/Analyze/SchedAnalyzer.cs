@@ -212,13 +212,13 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
     }
 
     /// <summary>
-    /// Closes what is open at the end of the recording and adds the states to the report: threads the GIL analyzer
+    /// Closes what is open at the end of the recording and returns the report with the states: threads the GIL analyzer
     /// knows get States (and their life widened to the exact fork/exit bounds, GIL percentages recomputed over it);
     /// threads with sched events only are added as rows of their own.
     /// </summary>
-    public void Finish(GilReport report, IReadOnlyDictionary<int, string>? pythonNames = null)
+    public GilReport Finish(GilReport report, IReadOnlyDictionary<int, string>? pythonNames = null)
     {
-        if (_firstNs == long.MaxValue || SchedEvents == 0) return; // no sched events: states unknown
+        if (_firstNs == long.MaxValue || SchedEvents == 0) return report; // no sched events: states unknown
         foreach (var t in _threads.Values)
         {
             if (t.Phase == SchedPhase.Unknown) continue;
@@ -228,15 +228,17 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
             SetRunnable(t, false, end);
             t.EndNs = end;
         }
-        ThreadStateMerger.Merge(report, _threads.Values.Where(t => t.Phase != SchedPhase.Unknown && t.EndNs > t.StartNs),
+        report = ThreadStateMerger.Merge(report, _threads.Values.Where(t => t.Phase != SchedPhase.Unknown && t.EndNs > t.StartNs),
             _firstNs, _lastNs, pythonNames);
-        if (MissedSwitchIns == 0 || MissedSwitchIns * 10 <= SchedEvents) return;
-        // System-wide recordings miss them too where a kernel traces nothing in an idle CPU's context (seen on VMs):
-        // the gap then ends at the thread's next own event, microseconds later when the CPU was idle.
-        report.Warnings.Add(scope.IsTree
-            ? $"{MissedSwitchIns} switch-ins and wakeups of the program's threads are missing from the system-wide recording " +
-              "(this kernel does not trace some idle CPUs): those sleeps end at the thread's next own event, a little late"
-            : $"{MissedSwitchIns} switch-ins and wakeups were not recorded (a per-task recording?): " +
-              "sleeps look longer and running shorter than they were; record system-wide (giltracer run --state, or perf record -a)");
+        return MissedSwitchIns == 0 || MissedSwitchIns * 10 <= SchedEvents ? report
+            : report with { Warnings = [.. report.Warnings, MissedSwitchInsWarning] };
     }
+
+    /// <summary>System-wide recordings miss them too where a kernel traces nothing in an idle CPU's context (seen on
+    /// VMs): the gap then ends at the thread's next own event, microseconds later when the CPU was idle.</summary>
+    string MissedSwitchInsWarning => scope.IsTree
+        ? $"{MissedSwitchIns} switch-ins and wakeups of the program's threads are missing from the system-wide recording " +
+          "(this kernel does not trace some idle CPUs): those sleeps end at the thread's next own event, a little late"
+        : $"{MissedSwitchIns} switch-ins and wakeups were not recorded (a per-task recording?): " +
+          "sleeps look longer and running shorter than they were; record system-wide (giltracer run --state, or perf record -a)";
 }

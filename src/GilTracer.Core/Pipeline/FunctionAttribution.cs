@@ -44,22 +44,23 @@ public sealed class FunctionAttribution
         foreach (var (tid, name) in Trace.ThreadNames) analyzer.SetPythonThreadName(tid, name);
     }
 
-    public void Complete(GilReport report, string outputDir)
+    public GilReport Complete(GilReport report, string outputDir)
     {
         var names = report.Threads.ToDictionary(t => t.Tid, t => t.Name);
         string Name(int tid) => names.TryGetValue(tid, out var n) ? n : Trace.ThreadNames.GetValueOrDefault(tid, tid.ToString());
         var r = Result = _blame.Finish(Timeline, Name);
-        report.Blame.Clear();
-        report.Blame.AddRange(r.Rows);
-        report.BlockMatrix.Clear();
-        report.BlockMatrix.AddRange(r.Matrix);
-        report.FunctionTracing = new FunctionTracingSummary(Trace.Mode, Trace.PythonVersion, Trace.Records.Length,
-            Trace.Functions.Count, Trace.Stats?.EstNsPerEvent ?? 0, Trace.Stats?.EstOverheadNs ?? 0, Trace.Truncated,
-            r.HandoffWaitNs, r.RowsBelowFloor, r.WaitBelowFloorNs, r.FloorNs);
+        var warnings = report.Warnings.ToList();
         if (Trace.Stats is null)
-            report.Warnings.Add("the function tracer wrote no statistics: the program ended abruptly; its calls are shown up to its last flush");
+            warnings.Add("the function tracer wrote no statistics: the program ended abruptly; its calls are shown up to its last flush");
         if (Trace.Truncated)
-            report.Warnings.Add("the function trace ends in a partial record (the program died while writing it)");
+            warnings.Add("the function trace ends in a partial record (the program died while writing it)");
+        report = report with
+        {
+            Blame = r.Rows, BlockMatrix = r.Matrix, Warnings = warnings,
+            FunctionTracing = new FunctionTracingSummary(Trace.Mode, Trace.PythonVersion, Trace.Records.Length,
+                Trace.Functions.Count, Trace.Stats?.EstNsPerEvent ?? 0, Trace.Stats?.EstOverheadNs ?? 0, Trace.Truncated,
+                r.HandoffWaitNs, r.RowsBelowFloor, r.WaitBelowFloorNs, r.FloorNs),
+        };
 
         var folded = new[] { r.Holding, r.Waiting, r.OffGil };
         for (int i = 0; i < folded.Length; i++)
@@ -68,6 +69,7 @@ public sealed class FunctionAttribution
             FoldedStacksRenderer.Write(stacks, Path.Combine(outputDir, FlameGraphs[i].File + ".folded"));
             FlameGraphSvgRenderer.Write(stacks, FlameGraphs[i].Title, Path.Combine(outputDir, FlameGraphs[i].File + ".svg"));
         }
+        return report;
     }
 
     /// <summary>The report's flame graphs (from the folded files Complete wrote) and every call for the timeline's tooltip.</summary>

@@ -104,19 +104,19 @@ public static class ReportPass
         if (chrome is null) Open();
 
         var report = analyzer.Finish();
-        states?.Finish(report, pass.PythonNames);
-        report.ExitCode = pass.ExitCode;
+        if (states is not null) report = states.Finish(report, pass.PythonNames);
         if (functions is not null)
         {
-            functions.Complete(report, outputs.OutputDir);
+            report = functions.Complete(report, outputs.OutputDir);
             functions.WriteChromeSpans(chrome!, report);
             if (html is not null) functions.AddToHtmlReport(html, report, outputs.OutputDir);
         }
-        report.Warnings.AddRange(decoded.Warnings);
-        if (report.Threads.Count == 0 && pass.WhenNoThreads is not null) report.Warnings.Add(pass.WhenNoThreads);
-        report.Warnings.AddRange(pass.Notes);
+        var warnings = report.Warnings.Concat(decoded.Warnings).ToList();
+        if (report.Threads.Count == 0 && pass.WhenNoThreads is not null) warnings.Add(pass.WhenNoThreads);
+        warnings.AddRange(pass.Notes);
         if (scope is null && (pass.Reach == RecordingReach.SystemWide || pass.Reach == RecordingReach.Unknown && report.Threads.Any(t => LooksLikeKernelThread(t.Name))))
-            report.Warnings.Add(SystemWideWarning);
+            warnings.Add(SystemWideWarning);
+        report = report with { ExitCode = pass.ExitCode, Warnings = warnings };
 
         chrome!.Finish(report);
         using (var summary = files.Create(outputs.SummaryPath)) SummaryJsonRenderer.Write(report, summary);

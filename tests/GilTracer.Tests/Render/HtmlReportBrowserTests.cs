@@ -113,7 +113,7 @@ public sealed class HtmlReportBrowserTests
     {
         var gen = new GilTraceGenerator(3);
         var report = gen.Contention([Hostile, "</script><script>alert(2)</script>"], 5_000_000, 300_000_000);
-        report.Warnings.Add("warning with " + Hostile);
+        report = report with { Warnings = ["warning with " + Hostile] };
         var path = WriteReport("hostile.html", gen, report, new HtmlReportOptions { Title = Hostile },
             rr => rr.AddFlameGraph("held while others waited", $"main;{Hostile} 10\nmain;work 5\n"));
         var r = BrowserCheck.Run(path);
@@ -173,8 +173,10 @@ public sealed class HtmlReportBrowserTests
         var gen = new GilTraceGenerator(9);
         var report = gen.Contention(["hog", "needy-1", "needy-2"], 5_000_000, 500_000_000);
         var tids = report.Threads.Where(t => t.Name.StartsWith("needy")).Select(t => t.Tid).ToList();
-        report.Blame.Add(new BlameRow("hog_the_gil (app.py:12)", 400_000_000, 81.5, tids));
-        report.Blame.Add(new BlameRow("<gc gen 2>", 20_000_000, 4.1, tids.Take(1).ToList()));
+        report = report with
+        {
+            Blame = [new BlameRow("hog_the_gil (app.py:12)", 400_000_000, 81.5, tids), new BlameRow("<gc gen 2>", 20_000_000, 4.1, tids.Take(1).ToList())],
+        };
         var path = WriteReport("blame.html", gen, report, extra: rr =>
         {
             rr.AddFlameGraph("where threads held the GIL while others waited", "main;run;hog_the_gil 400000000\nmain;run;<gc gen 2> 20000000\n");

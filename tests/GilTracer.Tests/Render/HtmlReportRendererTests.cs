@@ -32,8 +32,8 @@ public sealed class HtmlReportRendererTests
     static GilReport OneThread(string name) => new()
     {
         StartNs = 1000, EndNs = 11_000, ExitCode = 0,
-        Threads = { new ThreadSummary(1, 1, name, true, 1000, 11_000, 2000, 6000, 2000, 20, 60, 20, 1) },
-        Gils = { new GilSummary(1, 60, 1, 0, 2000, 2000, 2000, 2000, 6000, 0, 1000, 11_000) },
+        Threads = [new ThreadSummary { Pid = 1, Tid = 1, Name = name, IsMain = true, StartNs = 1000, EndNs = 11_000, HoldNs = 6000, WaitNs = 2000, Acquisitions = 1 }],
+        Gils = [new GilSummary(1, 60, 1, 0, 2000, 2000, 2000, 2000, 6000, 0, 1000, 11_000)],
     };
 
     static readonly GilInterval[] OneThreadSpans =
@@ -45,8 +45,7 @@ public sealed class HtmlReportRendererTests
     public void HostileNames_AreEscapedInTheDataBlock_AndRoundTrip()
     {
         var report = OneThread(Hostile);
-        report.Warnings.Add(Hostile);
-        report.Blame.Add(new BlameRow(Hostile, 5, 50, [1]));
+        report = report with { Warnings = [Hostile], Blame = [new BlameRow(Hostile, 5, 50, [1])] };
         var html = Render(report, OneThreadSpans, new HtmlReportOptions { Title = Hostile },
             r => r.AddFlameGraph(Hostile, $"a;{Hostile} 3\n"));
         var data = DataBlock(html);
