@@ -77,7 +77,16 @@ public sealed record GilReport
     public IReadOnlyList<BlameRow> Blame { get; init; } = [];
     public IReadOnlyList<BlockEdge> BlockMatrix { get; init; } = [];
     public FunctionTracingSummary? FunctionTracing { get; init; }
+    /// <summary>Where time went along the Python call stacks (--functions): holding, waiting, off the GIL.</summary>
+    public IReadOnlyList<FlameGraph> FlameGraphs { get; init; } = [];
 }
+
+/// <summary>A call stack with its weight in ns: frames root first, the thread's name as the root frame. Frame names
+/// are safe for the folded format (no ';', no control characters).</summary>
+public sealed record FoldedStack(string[] Frames, long Value);
+
+/// <summary>One flame graph: Name ("flame-holding") names its files, Title says what it weighs.</summary>
+public sealed record FlameGraph(string Name, string Title, IReadOnlyList<FoldedStack> Stacks);
 
 /// <summary>Shares of a whole in percent; 0 of nothing.</summary>
 public static class Percent

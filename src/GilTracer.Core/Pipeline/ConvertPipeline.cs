@@ -13,15 +13,18 @@ public static class ConvertPipeline
     public static GilReport Convert(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev = null,
         IReadOnlyDictionary<int, string>? pythonNames = null, IReadOnlyCollection<int>? pids = null, string? functionsDir = null)
     {
-        FunctionAttribution? fn = null;
+        FunctionTrace? fn = null;
         if (functionsDir is not null)
-            fn = FunctionAttribution.Load(functionsDir) ?? throw new GilTracerException($"no function trace in {functionsDir} (expected {FunctionTraceReader.RecordsFile})");
-        bool sched = mode != ConvertMode.Gil;
-        var scope = pids is { Count: > 0 } ? TaskScope.Tree(pids) : null;
+            fn = FunctionTraceReader.TryRead(functionsDir) ?? throw new GilTracerException($"no function trace in {functionsDir} (expected {FunctionTraceReader.RecordsFile})");
+        var setup = new AnalysisSetup
+        {
+            PythonNames = pythonNames, Functions = fn, Sched = mode != ConvertMode.Gil,
+            Scope = pids is { Count: > 0 } ? TaskScope.Tree(pids) : null,
+        };
         // Text in, whatever the source: what the text holds can only be checked once it was read.
-        var text = new PassOptions { PythonNames = pythonNames, Reach = RecordingReach.Unknown, Check = d => Check(d, mode) };
+        var text = new PassOptions { Report = new ReportContext { Reach = RecordingReach.Unknown }, Check = d => Check(d, mode) };
         if (input == "-")
-            return ReportPass.Run(PerfTextSource.Of(Console.OpenStandardInput(), "standard input"), outputs, text, new AnalysisExtras(fn, sched, scope), ev);
+            return ReportPass.Run(PerfTextSource.Of(Console.OpenStandardInput(), "standard input"), setup, outputs, text, ev);
         if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
         // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
         // traced processes, which pick our program out of system-wide sched events) and, with --state, the
@@ -33,44 +36,40 @@ public static class ConvertPipeline
         {
             var info = PerfRecordingInfo.Read(input);
             var schedData = Path.Combine(dir, Path.GetFileName(outputs.SchedDataPath));
-            bool withSched = sched && !info.SystemWide && !info.HasCallchains && File.Exists(schedData) && IsPerfData(schedData);
+            bool withSched = setup.Sched && !info.SystemWide && !info.HasCallchains && File.Exists(schedData) && IsPerfData(schedData);
             if (File.Exists(threads))
             {
-                pythonNames ??= ThreadNamesReader.Read(threads);
-                if (scope is null && (info.SystemWide || withSched) && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
-                    scope = TaskScope.Tree(roots);
+                setup = setup with { PythonNames = pythonNames ?? ThreadNamesReader.Read(threads) };
+                if (setup.Scope is null && (info.SystemWide || withSched) && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
+                    setup = setup with { Scope = TaskScope.Tree(roots) };
             }
-            var extras = new AnalysisExtras(fn, sched, scope);
             if (!info.HasCallchains)
-                return ConvertPerfData(input, withSched ? schedData : null, mode, outputs, ev, pythonNames, extras, info.SystemWide || withSched);
+                return ConvertPerfData(input, withSched ? schedData : null, mode, setup, outputs, ev, info.SystemWide || withSched);
             // Stacks tell sleeps inside take_gil apart (recordings without GIL probes): perf script symbolizes them.
             ev?.Status?.Invoke($"reading {input} with perf script (it has call stacks)");
-            return ReportPass.Run(PerfTextSource.OfPerfScript(input, withStacks: true), outputs,
-                text with { PythonNames = pythonNames, Reach = info.SystemWide ? RecordingReach.SystemWide : RecordingReach.Unknown, Check = d => Check(d with { Input = input }, mode) },
-                extras, ev);
+            return ReportPass.Run(PerfTextSource.OfPerfScript(input, withStacks: true), setup, outputs,
+                text with { Report = new ReportContext { Reach = info.SystemWide ? RecordingReach.SystemWide : RecordingReach.Unknown } }, ev);
         }
-        if (File.Exists(threads)) pythonNames ??= ThreadNamesReader.Read(threads);
+        if (File.Exists(threads)) setup = setup with { PythonNames = pythonNames ?? ThreadNamesReader.Read(threads) };
         using var f = File.OpenRead(input);
-        return ReportPass.Run(PerfTextSource.Of(f, input), outputs,
-            text with { PythonNames = pythonNames, Label = $"reading {Path.GetFileName(input)}" }, new AnalysisExtras(fn, sched, scope), ev);
+        return ReportPass.Run(PerfTextSource.Of(f, input), setup, outputs, text with { Label = $"reading {Path.GetFileName(input)}" }, ev);
     }
 
     /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster. What it
     /// holds is in its header: checked before anything is written.</summary>
-    static GilReport ConvertPerfData(string input, string? schedFile, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev,
-        IReadOnlyDictionary<int, string>? pythonNames, AnalysisExtras extras, bool systemWide)
+    static GilReport ConvertPerfData(string input, string? schedFile, ConvertMode mode, AnalysisSetup setup, OutputOptions outputs,
+        PipelineEvents? ev, bool systemWide)
     {
         ev?.Status?.Invoke(schedFile is null ? $"reading {input}" : $"reading {input} and {schedFile}");
         var data = new PerfDataReader(input);
         var schedData = schedFile is null ? null : new PerfDataReader(schedFile);
         CheckContent(input, mode, data.HasGilEvents, data.HasSchedEvents || schedData is { HasSchedEvents: true });
-        return ReportPass.Run(new PerfDataSource(data, schedData), outputs, new PassOptions
+        return ReportPass.Run(new PerfDataSource(data, schedData), setup, outputs, new PassOptions
         {
-            PythonNames = pythonNames,
+            Report = new ReportContext { Reach = systemWide ? RecordingReach.SystemWide : RecordingReach.Program },
             WhenNoEvents = $"{input} holds no events: the recording is empty",
-            Reach = systemWide ? RecordingReach.SystemWide : RecordingReach.Program,
             Label = $"reading {Path.GetFileName(input)}",
-        }, extras, ev);
+        }, ev);
     }
 
     /// <summary>perf.data files start with the magic "PERFILE2".</summary>

@@ -1,3 +1,4 @@
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
@@ -37,20 +38,21 @@ public static class ProbedRecording
     } // probes removed here, before decoding: nothing needs them any more
 
     /// <summary>Decodes OUTPUT/perf.data (with --state's sched.data merged in), analyzes it and writes the outputs;
-    /// names are Python thread names by tid, notes the recording step's warnings.</summary>
-    public static GilReport Report(OutputOptions outputs, IReadOnlyDictionary<int, string> names, int? exitCode,
-        AnalysisExtras extras, string nothingRecorded, PipelineEvents ev, IEnumerable<string>? notes = null, string? schedData = null)
+    /// notes are the recording step's warnings.</summary>
+    public static GilReport Report(OutputOptions outputs, AnalysisSetup setup, int? exitCode, string nothingRecorded, PipelineEvents ev,
+        IEnumerable<string>? notes = null, string? schedData = null)
     {
         if (!File.Exists(outputs.PerfDataPath)) throw new GilTracerException(nothingRecorded);
         ev.Status?.Invoke("decoding");
         var source = new PerfDataSource(new PerfDataReader(outputs.PerfDataPath), schedData is null ? null : new PerfDataReader(schedData));
-        return ReportPass.Run(source, outputs, new PassOptions
+        return ReportPass.Run(source, setup, outputs, new PassOptions
         {
-            ExitCode = exitCode,
-            PythonNames = names,
-            Notes = notes?.ToList() ?? [],
-            WhenNoThreads = "no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire",
+            Report = new ReportContext
+            {
+                ExitCode = exitCode, Notes = notes?.ToList() ?? [],
+                WhenNoThreads = "no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire",
+            },
             Label = "decoding",
-        }, extras, ev);
+        }, ev);
     }
 }

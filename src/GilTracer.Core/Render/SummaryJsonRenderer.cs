@@ -3,9 +3,15 @@ using GilTracer.Core.Model;
 
 namespace GilTracer.Core.Render;
 
-/// <summary>Writes summary.json with the fixed fields of design.md §7 (and a few more).</summary>
-public static class SummaryJsonRenderer
+/// <summary>Writes summary.json (its fields: docs/summary-json.md).</summary>
+public sealed class SummaryJsonRenderer(OutputFiles files, string path) : IReportOutput
 {
+    public void Write(GilReport report)
+    {
+        using var f = files.Create(path);
+        Write(report, f);
+    }
+
     public static void Write(GilReport r, Stream output)
     {
         using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
@@ -130,11 +136,5 @@ public static class SummaryJsonRenderer
             w.WriteNumber("wait_below_floor_ns", f.WaitBelowFloorNs);
             w.WriteEndObject();
         }
-    }
-
-    public static void Write(GilReport r, string path)
-    {
-        using var f = File.Create(path);
-        Write(r, f);
     }
 }
