@@ -110,7 +110,6 @@ public sealed class FunctionTimeline
 
     public int Parent(int stack) => _parent[stack];
     public int Frame(int stack) => _frame[stack];
-    public int Depth(int stack) => _depth[stack];
 
     /// <summary>Frames of a stack, root first.</summary>
     public int[] Frames(int stack)

@@ -42,7 +42,7 @@ public sealed class GilAnalyzer
     public void Process(in TraceEvent e)
     {
         _events++;
-        if (e.Kind == EventKind.Lost) { _lost += e.Other; return; }
+        if (e.Kind == EventKind.Lost) { _lost += e.LostCount; return; }
         if (e.TimestampNs < _firstNs) _firstNs = e.TimestampNs;
         if (e.TimestampNs > _lastNs) _lastNs = e.TimestampNs;
         switch (e.Kind)
@@ -66,7 +66,7 @@ public sealed class GilAnalyzer
                 }
                 break;
             case EventKind.Fork:
-                if (e.Other > 0 && !_threads.ContainsKey(e.Other)) _forkNs[e.Other] = e.TimestampNs;
+                if (e.ChildTid > 0 && !_threads.ContainsKey(e.ChildTid)) _forkNs[e.ChildTid] = e.TimestampNs;
                 break;
         }
     }

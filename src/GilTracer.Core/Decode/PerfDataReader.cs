@@ -95,7 +95,7 @@ public sealed partial class PerfDataReader
     /// <summary>Optional: decides <see cref="TraceEvent.StackHasTakeGil"/> of sched samples recorded with -g.</summary>
     public CallchainInspector? Callchains { get; set; }
     /// <summary>
-    /// Also yield perf's task records: COMM (Kind Comm), FORK (Kind Fork with OtherPid = the child's pid) and
+    /// Also yield perf's task records: COMM (Kind Comm), FORK (Kind Fork with ChildPid = the child's pid) and
     /// EXIT. Off by default, so that the stream is the one `perf script --ns --show-lost-events` prints
     /// (the text reader's). Synthesized records of threads that existed before recording have TimestampNs 0.
     /// </summary>
@@ -151,8 +151,8 @@ public sealed partial class PerfDataReader
                         SetComm(e.Tid, e.Comm!);
                         if (!IncludeTaskEvents) continue;
                         break;
-                    case EventKind.Fork when e.OtherPid != 0: // FORK record: the child starts with its parent's name
-                        SetComm(e.Other, CommOf(e.Tid));
+                    case EventKind.Fork when e.ChildPid != 0: // FORK record: the child starts with its parent's name
+                        SetComm(e.ChildTid, CommOf(e.Tid));
                         if (!IncludeTaskEvents) continue;
                         e = e with { Comm = CommOf(e.Tid) };
                         break;
@@ -235,7 +235,7 @@ public sealed partial class PerfDataReader
                 // perf synthesizes LOST_SAMPLES per event at the end from the kernel's lost counts: the same
                 // losses as the LOST records, broken down. Only what they add beyond LOST becomes an event.
                 if (s.LostSamples > s.LostRecords)
-                    ready.Add(new TraceEvent(EventKind.Lost, s.MaxTs, -1, -1, Other: (int)Math.Min(s.LostSamples - s.LostRecords, int.MaxValue)));
+                    ready.Add(new TraceEvent(EventKind.Lost, s.MaxTs, -1, -1) { LostCount = (int)Math.Min(s.LostSamples - s.LostRecords, int.MaxValue) });
                 return false;
             }
             long offset = s.Position;

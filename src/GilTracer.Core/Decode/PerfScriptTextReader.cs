@@ -167,20 +167,20 @@ public sealed class PerfScriptTextReader
             var next = payload[(arrow + 5)..];
             if (!TryField(prev, " prev_pid="u8, out int prevTid) || !TryField(next, " next_pid="u8, out int nextTid)) { _malformedLines++; return false; }
             var state = StateOf(FieldText(prev, " prev_state="u8));
-            e = new TraceEvent(EventKind.SchedSwitch, ts, pid, prevTid, cpu, nextTid, State: state, Comm: commText, PidKnown: pidKnown);
+            e = new TraceEvent(EventKind.SchedSwitch, ts, pid, prevTid, cpu, State: state, Comm: commText, PidKnown: pidKnown) { NextTid = nextTid };
             return true;
         }
         if (sched.SequenceEqual("sched_wakeup"u8) || sched.SequenceEqual("sched_wakeup_new"u8))
         {
             if (!TryField(payload, " pid="u8, out int woken)) { _malformedLines++; return false; }
             var k = sched.Length == 12 ? EventKind.SchedWakeup : EventKind.SchedWakeupNew;
-            e = new TraceEvent(k, ts, pid, tid, cpu, woken, Comm: commText, PidKnown: pidKnown);
+            e = new TraceEvent(k, ts, pid, tid, cpu, Comm: commText, PidKnown: pidKnown) { WokenTid = woken };
             return true;
         }
         if (sched.SequenceEqual("sched_process_fork"u8))
         {
             if (!TryField(payload, " child_pid="u8, out int child)) { _malformedLines++; return false; }
-            e = new TraceEvent(EventKind.Fork, ts, pid, tid, cpu, child, Comm: commText, PidKnown: pidKnown);
+            e = new TraceEvent(EventKind.Fork, ts, pid, tid, cpu, Comm: commText, PidKnown: pidKnown) { ChildTid = child };
             return true;
         }
         if (sched.SequenceEqual("sched_process_exit"u8))
@@ -218,7 +218,7 @@ public sealed class PerfScriptTextReader
         int start = end;
         while (start > 0 && char.IsAsciiDigit((char)line[start - 1])) start--;
         if (start == end || !Utf8Parser.TryParse(line[start..end], out int lost, out _)) return false;
-        e = new TraceEvent(EventKind.Lost, 0, 0, 0, Other: lost);
+        e = new TraceEvent(EventKind.Lost, 0, 0, 0) { LostCount = lost };
         return true;
     }
 
