@@ -48,11 +48,12 @@ public interface IIntervalSink
 }
 
 /// <summary>
-/// One output of a pass (table, summary.json, trace.json, report.html, flame graphs): a sink for the intervals it
-/// draws while events stream, given the function tracer's calls after the last event (--functions), then the finished
-/// report to write. Only <see cref="Write"/> is required.
+/// One output of a pass (summary.json, trace.json, report.html, flame graphs, a table): given the function tracer's
+/// calls after the last event (--functions, optional), then the finished report to write. An output that draws the
+/// timelines is an <see cref="IIntervalSink"/> too, and gets the intervals while events stream; the others are not
+/// called for each interval.
 /// </summary>
-public interface IReportOutput : IIntervalSink
+public interface IReportOutput
 {
     void OnFunctionCalls(FunctionCalls calls) { }
     void Write(GilReport report);

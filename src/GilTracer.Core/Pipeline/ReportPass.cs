@@ -20,8 +20,8 @@ public sealed record PassOptions
 }
 
 /// <summary>
-/// One pass over a recording: decoded events → analyzers → outputs, each a sink of the intervals it draws (streamed as
-/// they close), then given the finished report. Outputs are opened at the first event, under temporary names, and moved
+/// One pass over a recording: decoded events → analyzers → outputs: those that draw timelines get the intervals as they
+/// close, then every output gets the finished report. Outputs are opened at the first event, under temporary names, and moved
 /// into place only when everything succeeded: a failed check leaves no trace.json.
 /// </summary>
 public static class ReportPass
@@ -48,7 +48,7 @@ public static class ReportPass
         List<IReportOutput> Open()
         {
             var list = Outputs(outputs, files);
-            foreach (var o in list) analysis.AddSink(o);
+            foreach (var sink in list.OfType<IIntervalSink>()) analysis.AddSink(sink);
             return list;
         }
 

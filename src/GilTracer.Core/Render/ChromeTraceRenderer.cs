@@ -8,7 +8,7 @@ namespace GilTracer.Core.Render;
 /// per thread with "GIL wait" / "GIL held" spans, a counter of threads waiting per process, and thread names
 /// at the end. Timestamps are µs with ns kept as decimals.
 /// </summary>
-public sealed class ChromeTraceRenderer : IReportOutput
+public sealed class ChromeTraceRenderer : IReportOutput, IIntervalSink
 {
     // Pre-encoded names: millions of spans, each property name transcoded once.
     static readonly JsonEncodedText Ph = JsonEncodedText.Encode("ph"), Name = JsonEncodedText.Encode("name"),

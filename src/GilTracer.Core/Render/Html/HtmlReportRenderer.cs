@@ -21,7 +21,7 @@ public sealed record HtmlReportOptions
 /// them, the timelines, and the report's flame graphs. Nothing from the trace is ever written as markup; a
 /// Content-Security-Policy with hashes lets only our own script and style run and forbids every network request.
 /// </summary>
-public sealed class HtmlReportRenderer : IReportOutput
+public sealed class HtmlReportRenderer : IReportOutput, IIntervalSink
 {
     static readonly string[] ScriptParts = ["format.js", "timeline.js", "view.js", "tables.js", "flame.js", "main.js"];
 
