@@ -57,6 +57,20 @@ public sealed class DecodeResultTests : IDisposable
     }
 
     [Fact]
+    public void OutputsThatAreNoPlainFileAreWrittenThroughNotReplaced()
+    {
+        var target = Path.Combine(_tmp, "target.json");
+        var link = Path.Combine(_tmp, "link.json");
+        File.WriteAllText(target, "old");
+        File.CreateSymbolicLink(link, target);
+        ConvertPipeline.Convert(Text(Gil), ConvertMode.Gil, new OutputOptions(Path.Combine(_tmp, "out"), SummaryJson: link, ChromeTrace: "/dev/null"));
+        Assert.NotNull(new FileInfo(link).LinkTarget); // still the link, and the file it names has the summary
+        Assert.Contains("\"threads\"", File.ReadAllText(target));
+        Assert.True(File.GetUnixFileMode("/dev/null").HasFlag(UnixFileMode.OtherWrite)); // still the device
+        Assert.Empty(Directory.GetFiles("/dev", "null.*.partial"));
+    }
+
+    [Fact]
     public void SamplesOfOtherEventsAreSaidToBeSkipped()
     {
         var text = Gil + "python 5/5 [000] 1.000005: probe:something_else: (1)\n" +
