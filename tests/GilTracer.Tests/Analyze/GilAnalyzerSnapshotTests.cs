@@ -1,5 +1,6 @@
 using GilTracer.Core.Analyze;
 using GilTracer.Core.Model;
+using GilTracer.Tests.Decode;
 
 namespace GilTracer.Tests.Analyze;
 
@@ -9,15 +10,7 @@ namespace GilTracer.Tests.Analyze;
 /// </summary>
 public class GilAnalyzerSnapshotTests
 {
-    static void AssertSameReport(GilReport expected, GilReport actual)
-    {
-        Assert.Equal(expected.StartNs, actual.StartNs);
-        Assert.Equal(expected.EndNs, actual.EndNs);
-        Assert.Equal(expected.EventCount, actual.EventCount);
-        Assert.Equal(expected.Gils, actual.Gils);
-        Assert.Equal(expected.Threads, actual.Threads);
-        Assert.Equal(expected.Warnings, actual.Warnings);
-    }
+    static void AssertSameReport(GilReport expected, GilReport actual) => PerfDataVsTextReaderTests.AssertSameReports(expected, actual);
 
     [Fact]
     public void ASnapshotMidStreamIsFinishOfTheStreamCutThere()
