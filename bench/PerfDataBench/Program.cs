@@ -17,7 +17,7 @@ try
     {
         using var o = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 1 << 16);
         foreach (var e in reader.ReadEvents())
-            o.WriteLine($"{e.Kind} {e.Pid}/{e.Tid} [{e.Cpu:D3}] {e.TimestampNs / 1_000_000_000}.{e.TimestampNs % 1_000_000_000:D9} other={e.Other} otherpid={e.OtherPid} state={e.State} comm={e.Comm}");
+            o.WriteLine($"{e.Kind} {e.Pid}/{e.Tid} [{e.Cpu:D3}] {e.TimestampNs / 1_000_000_000}.{e.TimestampNs % 1_000_000_000:D9} next={e.NextTid} woken={e.WokenTid} child={e.ChildTid}/{e.ChildPid} lost={e.LostCount} state={e.State} comm={e.Comm}");
         return 0;
     }
     var sw = Stopwatch.StartNew();

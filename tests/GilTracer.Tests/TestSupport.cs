@@ -21,6 +21,10 @@ static class TestSupport
 
     public static ThreadSummary Thread(this GilReport r, int tid) => r.Threads.Single(t => t.Tid == tid);
 
+    /// <summary>A flame graph from folded lines ("a;b;c 12").</summary>
+    public static FlameGraph Flame(string title, string folded) => new("flame", title, folded.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        .Select(l => new FoldedStack(l[..l.LastIndexOf(' ')].Split(';'), long.Parse(l[(l.LastIndexOf(' ') + 1)..]))).ToList());
+
     /// <summary>A percentage cell of the report's tables: its data-value is summary.json's number, its text that
     /// number with one decimal (JS toFixed rounds the exact binary value: 99.85 shows as 99.8).</summary>
     public static void AssertShownPct(System.Text.Json.JsonElement cell, double expected)

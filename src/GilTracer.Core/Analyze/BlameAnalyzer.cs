@@ -64,6 +64,27 @@ public sealed class BlameAnalyzer : IIntervalSink
         public readonly HashSet<int> Victims = new(), Holders = new();
     }
 
+    /// <summary>What the sweep over waits and holds gathers before it is ranked.</summary>
+    sealed class Sweep(FunctionTimeline timeline)
+    {
+        public readonly FoldedStacks Holding = new(), Waiting = new(), OffGil = new();
+        public readonly Dictionary<int, Acc> PerFrame = new();
+        public readonly Dictionary<(int Pid, int Holder, int Waiter), long> Matrix = new();
+        public long TotalWait, Handoff;
+        // the holder and waiter of the piece being visited: one delegate for all pieces, no allocation per piece
+        public int Holder, Waiter;
+
+        public Acc Frame(int f) => PerFrame.TryGetValue(f, out var a) ? a : PerFrame[f] = new Acc();
+
+        public void Blame(int stack, long ns)
+        {
+            Holding.Add(Holder, stack, ns);
+            var a = Frame(stack == FunctionTimeline.Root ? UnknownFrame : timeline.Frame(stack));
+            a.Victims.Add(Waiter);
+            a.Holders.Add(Holder);
+        }
+    }
+
     /// <summary>
     /// minPctOfThreadTime: a function is a row only when the wait it caused is at least this share of all threads'
     /// time (their lives summed). Below it is noise, not blame: a thread's start, a wake-up colliding with another's,
@@ -71,33 +92,43 @@ public sealed class BlameAnalyzer : IIntervalSink
     /// </summary>
     public BlameResult Finish(FunctionTimeline timeline, Func<int, string> threadName, int maxRows = 200, double minPctOfThreadTime = 1.0)
     {
-        var holding = new FoldedStacks();
-        var waiting = new FoldedStacks();
-        var offGil = new FoldedStacks();
-        var perFrame = new Dictionary<int, Acc>();
-        var matrix = new Dictionary<(int Pid, int Holder, int Waiter), long>();
-        long totalWait = 0, handoff = 0;
-
-        Acc Frame(int f) => perFrame.TryGetValue(f, out var a) ? a : perFrame[f] = new Acc();
-
-        // current holder/waiter for the visitor: one delegate for all pieces, no allocation per piece
-        int holder = 0, waiter = 0;
-        Action<int, long> blame = (stack, ns) =>
+        var sweep = new Sweep(timeline);
+        JoinWaitsWithHolds(timeline, sweep);
+        Action<int, long> off = (stack, ns) => sweep.OffGil.Add(sweep.Waiter, stack, ns);
+        foreach (var n in _noGil)
         {
-            holding.Add(holder, stack, ns);
-            var a = Frame(stack == FunctionTimeline.Root ? UnknownFrame : timeline.Frame(stack));
-            a.Victims.Add(waiter);
-            a.Holders.Add(holder);
-        };
-        Action<int, long> wait = (stack, ns) => waiting.Add(waiter, stack, ns);
-        Action<int, long> off = (stack, ns) => offGil.Add(waiter, stack, ns);
+            sweep.Waiter = n.Tid;
+            timeline.Visit(n.Tid, n.StartNs, n.EndNs, off);
+        }
+        AddFrameTimes(timeline, sweep);
 
+        long floor = (long)(_threadNs * minPctOfThreadTime / 100);
+        var kept = sweep.PerFrame.Where(p => p.Value.Self > 0 && p.Value.Self >= floor).OrderByDescending(p => p.Value.Self).Take(maxRows).ToList();
+        var below = sweep.PerFrame.Where(p => p.Value.Self > 0).ExceptBy(kept.Select(k => k.Key), p => p.Key).ToList();
+        var edges = sweep.Matrix.OrderByDescending(m => m.Value)
+            .Select(m => new BlockEdge(m.Key.Pid, m.Key.Holder, threadName(m.Key.Holder), m.Key.Waiter, threadName(m.Key.Waiter), m.Value))
+            .ToList();
+        return new BlameResult
+        {
+            Rows = kept.Select(k => Row(timeline, k.Key, k.Value, sweep.TotalWait, threadName)).ToList(), Matrix = edges,
+            Holding = sweep.Holding, Waiting = sweep.Waiting, OffGil = sweep.OffGil,
+            TotalWaitNs = sweep.TotalWait, HandoffWaitNs = sweep.Handoff,
+            RowsBelowFloor = below.Count, WaitBelowFloorNs = below.Sum(p => p.Value.Self), FloorNs = floor,
+        };
+    }
+
+    /// <summary>Each wait, split along the stacks of the threads that held the GIL meanwhile (and along the waiter's own
+    /// stack for the waiting graph); wait no other thread's hold covers is the hand-off.</summary>
+    void JoinWaitsWithHolds(FunctionTimeline timeline, Sweep sweep)
+    {
+        Action<int, long> blame = sweep.Blame;
+        Action<int, long> wait = (stack, ns) => sweep.Waiting.Add(sweep.Waiter, stack, ns);
         var holdsByPid = _holds.GroupBy(h => h.Pid).ToDictionary(g => g.Key, g => g.OrderBy(h => h.StartNs).ToArray());
         var next = new Dictionary<int, int>(); // per pid: first hold that may still overlap a wait
         foreach (var w in _waits.OrderBy(w => w.StartNs))
         {
-            totalWait += w.DurationNs;
-            waiter = w.Tid;
+            sweep.TotalWait += w.DurationNs;
+            sweep.Waiter = w.Tid;
             timeline.Visit(w.Tid, w.StartNs, w.EndNs, wait);
             long covered = 0;
             if (holdsByPid.TryGetValue(w.Pid, out var holds))
@@ -112,59 +143,44 @@ public sealed class BlameAnalyzer : IIntervalSink
                     long s = Math.Max(h.StartNs, w.StartNs), e = Math.Min(h.EndNs, w.EndNs);
                     if (e <= s) continue;
                     covered += e - s;
-                    holder = h.Tid;
+                    sweep.Holder = h.Tid;
                     var key = (w.Pid, h.Tid, w.Tid);
-                    matrix[key] = matrix.GetValueOrDefault(key) + (e - s);
+                    sweep.Matrix[key] = sweep.Matrix.GetValueOrDefault(key) + (e - s);
                     timeline.Visit(h.Tid, s, e, blame);
                 }
             }
             long gap = w.DurationNs - covered;
-            if (gap > 0) handoff += gap;
+            if (gap > 0) sweep.Handoff += gap;
         }
-        foreach (var n in _noGil)
-        {
-            waiter = n.Tid;
-            timeline.Visit(n.Tid, n.StartNs, n.EndNs, off);
-        }
+    }
 
-        // self and inclusive time per frame from the time per stack (each distinct frame of a stack once)
+    /// <summary>Self and inclusive time per frame from the time per stack (each distinct frame of a stack once).</summary>
+    static void AddFrameTimes(FunctionTimeline timeline, Sweep sweep)
+    {
         var seen = new HashSet<int>();
-        foreach (var ((_, stack), ns) in holding.Ns)
+        foreach (var ((_, stack), ns) in sweep.Holding.Ns)
         {
-            if (stack == FunctionTimeline.Root) { Frame(UnknownFrame).Self += ns; continue; }
-            Frame(timeline.Frame(stack)).Self += ns;
+            if (stack == FunctionTimeline.Root) { sweep.Frame(UnknownFrame).Self += ns; continue; }
+            sweep.Frame(timeline.Frame(stack)).Self += ns;
             seen.Clear();
             for (int s = stack; s != FunctionTimeline.Root; s = timeline.Parent(s))
-                if (seen.Add(timeline.Frame(s))) Frame(timeline.Frame(s)).Inclusive += ns;
+                if (seen.Add(timeline.Frame(s))) sweep.Frame(timeline.Frame(s)).Inclusive += ns;
         }
+    }
 
-        long floor = (long)(_threadNs * minPctOfThreadTime / 100);
-        var kept = perFrame.Where(p => p.Value.Self > 0 && p.Value.Self >= floor).OrderByDescending(p => p.Value.Self).Take(maxRows).ToList();
-        var below = perFrame.Where(p => p.Value.Self > 0).ExceptBy(kept.Select(k => k.Key), p => p.Key).ToList();
-        var rows = new List<BlameRow>();
-        foreach (var (f, a) in kept)
+    static BlameRow Row(FunctionTimeline timeline, int frame, Acc a, long totalWait, Func<int, string> threadName)
+    {
+        string display, name, file;
+        int line;
+        if (frame == UnknownFrame) (display, name, file, line) = (UnknownName, UnknownName, "", 0);
+        else
         {
-            string display, name, file;
-            int line;
-            if (f == UnknownFrame) (display, name, file, line) = (UnknownName, UnknownName, "", 0);
-            else
-            {
-                var info = timeline.Trace.Function(f);
-                (display, name, file, line) = (info.Display, info.Name, info.File, info.Line);
-            }
-            var victims = a.Victims.OrderBy(v => v).ToArray();
-            rows.Add(new BlameRow(display, a.Self, totalWait == 0 ? 0 : 100.0 * a.Self / totalWait, victims,
-                name, file, line, victims.Select(threadName).ToArray(), a.Holders.OrderBy(h => h).ToArray(),
-                Math.Max(a.Inclusive, a.Self)));
+            var info = timeline.Trace.Function(frame);
+            (display, name, file, line) = (info.Display, info.Name, info.File, info.Line);
         }
-        var edges = matrix.OrderByDescending(m => m.Value)
-            .Select(m => new BlockEdge(m.Key.Pid, m.Key.Holder, threadName(m.Key.Holder), m.Key.Waiter, threadName(m.Key.Waiter), m.Value))
-            .ToList();
-        return new BlameResult
-        {
-            Rows = rows, Matrix = edges, Holding = holding, Waiting = waiting, OffGil = offGil,
-            TotalWaitNs = totalWait, HandoffWaitNs = handoff,
-            RowsBelowFloor = below.Count, WaitBelowFloorNs = below.Sum(p => p.Value.Self), FloorNs = floor,
-        };
+        var victims = a.Victims.OrderBy(v => v).ToArray();
+        return new BlameRow(display, a.Self, totalWait == 0 ? 0 : 100.0 * a.Self / totalWait, victims,
+            name, file, line, victims.Select(threadName).ToArray(), a.Holders.OrderBy(h => h).ToArray(),
+            Math.Max(a.Inclusive, a.Self));
     }
 }

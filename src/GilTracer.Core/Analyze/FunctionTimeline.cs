@@ -2,9 +2,6 @@ using GilTracer.Core.Model;
 
 namespace GilTracer.Core.Analyze;
 
-/// <summary>A finished call: for the Chrome trace's nested spans.</summary>
-public readonly record struct FunctionSpan(int Tid, long StartNs, long EndNs, int FunctionId, int Depth);
-
 /// <summary>
 /// Call stacks over time, per thread, from the tracer's enter/exit records: a sequence of segments
 /// (from this ns on, the thread runs stack S). Stacks are interned in one table (parent, frame), so a segment is
@@ -21,9 +18,9 @@ public sealed class FunctionTimeline
     readonly Dictionary<int, (long[] Starts, int[] Stacks)> _threads = new();
 
     public FunctionTrace Trace { get; }
-    public List<FunctionSpan> Spans { get; } = new();
+    /// <summary>Every finished call, per thread in the tracer's order (for the timelines' nested spans).</summary>
+    public List<FunctionCall> Spans { get; } = new();
     public IEnumerable<int> Tids => _threads.Keys;
-    public int StackCount => _parent.Count;
 
     FunctionTimeline(FunctionTrace trace) => Trace = trace;
 
@@ -78,7 +75,7 @@ public sealed class FunctionTimeline
                     while (at >= 0 && _frame[open[at].Node] != want) at--;
                     if (at < 0) continue; // entered before tracing started
                     for (int i = open.Count - 1; i >= at; i--)
-                        if (spans) Spans.Add(new FunctionSpan(tid, open[i].Start, r.TimestampNs, _frame[open[i].Node], i));
+                        if (spans) Spans.Add(new FunctionCall(tid, open[i].Start, r.TimestampNs, _frame[open[i].Node], i));
                     open.RemoveRange(at, open.Count - at);
                     node = open.Count == 0 ? Root : open[^1].Node;
                     break;
@@ -88,7 +85,7 @@ public sealed class FunctionTimeline
         }
         if (spans && recs.Length > 0)
             for (int i = open.Count - 1; i >= 0; i--) // still running at the end: close at the thread's last record
-                Spans.Add(new FunctionSpan(tid, open[i].Start, recs[^1].TimestampNs, _frame[open[i].Node], i));
+                Spans.Add(new FunctionCall(tid, open[i].Start, recs[^1].TimestampNs, _frame[open[i].Node], i));
         _threads[tid] = (starts.ToArray(), stacks.ToArray());
     }
 
@@ -113,8 +110,6 @@ public sealed class FunctionTimeline
 
     public int Parent(int stack) => _parent[stack];
     public int Frame(int stack) => _frame[stack];
-    public int Depth(int stack) => _depth[stack];
-    public bool HasThread(int tid) => _threads.ContainsKey(tid);
 
     /// <summary>Frames of a stack, root first.</summary>
     public int[] Frames(int stack)

@@ -42,7 +42,7 @@ public sealed class GilAnalyzer
     public void Process(in TraceEvent e)
     {
         _events++;
-        if (e.Kind == EventKind.Lost) { _lost += e.Other; return; }
+        if (e.Kind == EventKind.Lost) { _lost += e.LostCount; return; }
         if (e.TimestampNs < _firstNs) _firstNs = e.TimestampNs;
         if (e.TimestampNs > _lastNs) _lastNs = e.TimestampNs;
         switch (e.Kind)
@@ -66,7 +66,7 @@ public sealed class GilAnalyzer
                 }
                 break;
             case EventKind.Fork:
-                if (e.Other > 0 && !_threads.ContainsKey(e.Other)) _forkNs[e.Other] = e.TimestampNs;
+                if (e.ChildTid > 0 && !_threads.ContainsKey(e.ChildTid)) _forkNs[e.ChildTid] = e.TimestampNs;
                 break;
         }
     }
@@ -105,86 +105,104 @@ public sealed class GilAnalyzer
         var p = Process(t.Pid);
         if (ts < p.StartNs) p.StartNs = ts;
         if (ts > p.EndNs) p.EndNs = ts;
-
-        if (!t.Seen)
-        {
-            t.Seen = true;
-            // The first event says what the thread was doing before we saw it: only a take_gil entry means
-            // "not holding, not waiting"; anything else was under way since before the recording started.
-            var before = e.Kind switch
-            {
-                EventKind.TakeGil => GilState.NoGil,
-                EventKind.TakeGilReturn => GilState.Wait,
-                EventKind.DropGil or EventKind.ReleaseSite => GilState.Hold,
-                _ => GilState.Release,
-            };
-            // Where life starts: a recorded fork (--state) is exact; a thread alive when an attach began lived since
-            // the start; a first event other than a take_gil entry was under way since before the recording.
-            bool existed = _window is not null && _window.AliveAtStart.Contains(e.Tid);
-            long recordingStart = _window is not null ? Math.Min(_window.StartNs, _firstNs) : Math.Min(_firstNs, p.StartNs);
-            long start = _forkNs.Remove(e.Tid, out long forkNs) && forkNs <= ts ? forkNs
-                : before != GilState.NoGil ? recordingStart
-                : existed ? Math.Min(_window!.StartNs, _firstNs) : ts;
-            if (start < p.StartNs) p.StartNs = start;
-            t.StartNs = start;
-            t.StateSinceNs = start;
-            t.WaitStartNs = start;
-            t.State = before;
-            if (before == GilState.Hold) TakeHold(p, t, start);
-            if (before == GilState.Wait)
-            {
-                t.Contended = true; // waiting since before the recording: assume it was for somebody
-                p.Waiting++;        // counted like any waiter, so its return does not take the count below zero
-                foreach (var s in _sinks) s.OnWaitersChanged(t.Pid, start, p.Waiting);
-            }
-        }
+        if (!t.Seen) FirstSeen(t, p, e.Kind, ts);
 
         switch (e.Kind)
         {
-            case EventKind.TakeGil:
-                if (t.State == GilState.Wait) break; // re-entry (drop_gil inside take_gil at finalization)
-                if (t.State == GilState.Hold) EndHold(p, t, ts);
-                Enter(t, GilState.Wait, ts);
-                t.WaitStartNs = ts;
-                t.Contended = p.HolderTid != 0 && p.HolderTid != t.Tid;
-                t.AcquisitionsAtEntry = p.Acquisitions;
-                break;
-            case EventKind.TakeGilReturn:
-                if (t.State == GilState.Hold) break;
-                if (t.State == GilState.Wait)
-                {
-                    // Blocked only if somebody held the GIL meanwhile; taking a free GIL is no wait (its microseconds
-                    // are mostly the probes' own cost).
-                    bool blocked = t.Contended || p.Acquisitions != t.AcquisitionsAtEntry;
-                    p.Waits.Add(blocked ? ts - t.WaitStartNs : 0);
-                    Enter(t, GilState.Hold, ts, closeAs: blocked ? null : GilState.NoGil);
-                }
-                else Enter(t, GilState.Hold, ts);
-                t.Acquisitions++;
-                p.Acquisitions++;
-                TakeHold(p, t, ts);
-                break;
-            case EventKind.DropGil:
-                if (t.State == GilState.Hold) EndHold(p, t, ts);
-                if (t.State != GilState.Release) Enter(t, GilState.Release, ts);
-                t.Handover = p.Waiting > 0;
-                break;
-            case EventKind.ReleaseSite:
-                // No return follows an inlined release: what comes after it is real no-GIL time.
-                if (t.State == GilState.Hold) EndHold(p, t, ts);
-                if (t.State is GilState.Hold or GilState.Release) Enter(t, GilState.NoGil, ts);
-                break;
-            case EventKind.DropGilReturn:
-                if (t.State == GilState.Hold) EndHold(p, t, ts);
-                if (t.State == GilState.Wait) break; // drop_gil returned inside take_gil: still waiting
-                if (t.State == GilState.Release)
-                {
-                    if (t.Handover) t.ReleaseNs += Math.Max(0, ts - t.StateSinceNs);
-                    Enter(t, GilState.NoGil, ts, closeAs: t.Handover ? GilState.Wait : GilState.NoGil);
-                }
-                else Enter(t, GilState.NoGil, ts);
-                break;
+            case EventKind.TakeGil: OnTakeGil(t, p, ts); break;
+            case EventKind.TakeGilReturn: OnTakeGilReturn(t, p, ts); break;
+            case EventKind.DropGil: OnDropGil(t, p, ts); break;
+            case EventKind.ReleaseSite: OnReleaseSite(t, p, ts); break;
+            case EventKind.DropGilReturn: OnDropGilReturn(t, p, ts); break;
         }
+    }
+
+    /// <summary>
+    /// The first event says what the thread was doing before we saw it: only a take_gil entry means "not holding, not
+    /// waiting"; anything else was under way since before the recording started.
+    /// </summary>
+    void FirstSeen(ThreadTrack t, ProcessTrack p, EventKind first, long ts)
+    {
+        t.Seen = true;
+        var before = first switch
+        {
+            EventKind.TakeGil => GilState.NoGil,
+            EventKind.TakeGilReturn => GilState.Wait,
+            EventKind.DropGil or EventKind.ReleaseSite => GilState.Hold,
+            _ => GilState.Release,
+        };
+        // Where life starts: a recorded fork (--state) is exact; a thread alive when an attach began lived since
+        // the start; a first event other than a take_gil entry was under way since before the recording.
+        bool existed = _window is not null && _window.AliveAtStart.Contains(t.Tid);
+        long recordingStart = _window is not null ? Math.Min(_window.StartNs, _firstNs) : Math.Min(_firstNs, p.StartNs);
+        long start = _forkNs.Remove(t.Tid, out long forkNs) && forkNs <= ts ? forkNs
+            : before != GilState.NoGil ? recordingStart
+            : existed ? Math.Min(_window!.StartNs, _firstNs) : ts;
+        if (start < p.StartNs) p.StartNs = start;
+        t.StartNs = start;
+        t.StateSinceNs = start;
+        t.WaitStartNs = start;
+        t.State = before;
+        if (before == GilState.Hold) TakeHold(p, t);
+        if (before == GilState.Wait)
+        {
+            t.Contended = true; // waiting since before the recording: assume it was for somebody
+            p.Waiting++;        // counted like any waiter, so its return does not take the count below zero
+            foreach (var s in _sinks) s.OnWaitersChanged(t.Pid, start, p.Waiting);
+        }
+    }
+
+    void OnTakeGil(ThreadTrack t, ProcessTrack p, long ts)
+    {
+        if (t.State == GilState.Wait) return; // re-entry (drop_gil inside take_gil at finalization)
+        if (t.State == GilState.Hold) EndHold(p, t, ts);
+        Enter(t, GilState.Wait, ts);
+        t.WaitStartNs = ts;
+        t.Contended = p.HolderTid != 0 && p.HolderTid != t.Tid;
+        t.AcquisitionsAtEntry = p.Acquisitions;
+    }
+
+    void OnTakeGilReturn(ThreadTrack t, ProcessTrack p, long ts)
+    {
+        if (t.State == GilState.Hold) return;
+        if (t.State == GilState.Wait)
+        {
+            // Blocked only if somebody held the GIL meanwhile; taking a free GIL is no wait (its microseconds
+            // are mostly the probes' own cost).
+            bool blocked = t.Contended || p.Acquisitions != t.AcquisitionsAtEntry;
+            p.Waits.Add(blocked ? ts - t.WaitStartNs : 0);
+            Enter(t, GilState.Hold, ts, closeAs: blocked ? null : GilState.NoGil);
+        }
+        else Enter(t, GilState.Hold, ts);
+        t.Acquisitions++;
+        p.Acquisitions++;
+        TakeHold(p, t);
+    }
+
+    void OnDropGil(ThreadTrack t, ProcessTrack p, long ts)
+    {
+        if (t.State == GilState.Hold) EndHold(p, t, ts);
+        if (t.State != GilState.Release) Enter(t, GilState.Release, ts);
+        t.Handover = p.Waiting > 0;
+    }
+
+    /// <summary>No return follows an inlined release: what comes after it is real no-GIL time.</summary>
+    void OnReleaseSite(ThreadTrack t, ProcessTrack p, long ts)
+    {
+        if (t.State == GilState.Hold) EndHold(p, t, ts);
+        if (t.State is GilState.Hold or GilState.Release) Enter(t, GilState.NoGil, ts);
+    }
+
+    void OnDropGilReturn(ThreadTrack t, ProcessTrack p, long ts)
+    {
+        if (t.State == GilState.Hold) EndHold(p, t, ts);
+        if (t.State == GilState.Wait) return; // drop_gil returned inside take_gil: still waiting
+        if (t.State == GilState.Release)
+        {
+            if (t.Handover) t.ReleaseNs += Math.Max(0, ts - t.StateSinceNs);
+            Enter(t, GilState.NoGil, ts, closeAs: t.Handover ? GilState.Wait : GilState.NoGil);
+        }
+        else Enter(t, GilState.NoGil, ts);
     }
 
     ProcessTrack Process(int pid)
@@ -193,7 +211,7 @@ public sealed class GilAnalyzer
         return p;
     }
 
-    static void TakeHold(ProcessTrack p, ThreadTrack t, long ts)
+    static void TakeHold(ProcessTrack p, ThreadTrack t)
     {
         // Holds of one GIL must not overlap; a second holder means lost or misordered events.
         if (p.HolderTid != 0 && p.HolderTid != t.Tid) p.OverlapViolations++;
@@ -234,50 +252,98 @@ public sealed class GilAnalyzer
         foreach (var s in _sinks) s.OnGilInterval(iv);
     }
 
-    /// <summary>Closes what is still open and computes the report. Call once, after the last event.</summary>
+    /// <summary>
+    /// The running totals as if the recording stopped at <paramref name="watermarkNs"/> (the newest event's time, or
+    /// later): waits and holds still open count up to it. Changes nothing: events may go on streaming in.
+    /// </summary>
+    public GilReport Snapshot(long watermarkNs) => Summarize(null, watermarkNs);
+
+    /// <summary>
+    /// The final snapshot, after the last event: what is still open is closed (and streamed to the sinks) at the end of
+    /// the thread's life. A wait or hold still open at the end lasts until the process's last event (a daemon thread
+    /// parked in take_gil at shutdown never returns); otherwise life ends at the thread's last event, or at the end of
+    /// an attach for threads that were still alive then.
+    /// </summary>
     public GilReport Finish()
+    {
+        var ends = Ends(null);
+        foreach (var (t, end) in ends)
+        {
+            var iv = new GilInterval(t.Pid, t.Tid, t.StateSinceNs, end, t.State);
+            if (iv.DurationNs > 0)
+                foreach (var s in _sinks) s.OnGilInterval(iv);
+        }
+        return Summarize(ends, null);
+    }
+
+    /// <summary>
+    /// Where each thread's life ends: at its exit; at the end of an attach for threads alive then (their process lasts
+    /// that long too); for a wait or hold still open, at the snapshot's watermark or the process's end; else at the
+    /// thread's last event.
+    /// </summary>
+    Dictionary<ThreadTrack, long> Ends(long? watermarkNs)
+    {
+        var processEnd = _processes.Values.ToDictionary(p => p.Pid, p => p.EndNs);
+        foreach (var t in _threads.Values)
+            if (IsAliveAtEnd(t)) processEnd[t.Pid] = Math.Max(processEnd[t.Pid], _window!.EndNs);
+        return _threads.Values.ToDictionary(t => t, t =>
+            t.ExitNs >= 0 ? t.ExitNs
+            : IsAliveAtEnd(t) ? processEnd[t.Pid]
+            : t.State is GilState.Wait or GilState.Hold ? Math.Max(watermarkNs ?? processEnd[t.Pid], t.StateSinceNs)
+            : t.LastNs);
+    }
+
+    /// <summary>The report of the totals so far, each thread's open state counted up to the end of its life.</summary>
+    GilReport Summarize(Dictionary<ThreadTrack, long>? ends, long? watermarkNs)
     {
         var report = new GilReport { LostEvents = _lost, DuplicateEvents = _duplicates, EventCount = _events };
         if (_threads.Count == 0) return report;
-        report.StartNs = _window is null ? _firstNs : Math.Min(_firstNs, _window.StartNs);
-        report.EndNs = _window is null ? _lastNs : Math.Max(_lastNs, _window.EndNs);
-        foreach (var t in _threads.Values)
-            if (IsAliveAtEnd(t)) { var p = _processes[t.Pid]; p.EndNs = Math.Max(p.EndNs, _window!.EndNs); }
-        foreach (var t in _threads.Values)
+        ends ??= Ends(watermarkNs);
+        var warnings = new List<string>();
+        var gils = _processes.Values.OrderBy(p => p.StartNs).Select(p => GilOf(p, ends, warnings)).ToList();
+        var threads = _threads.Values.OrderBy(t => t.Pid).ThenBy(t => t.StartNs).Select(t => ThreadOf(t, ends[t])).ToList();
+        if (_duplicates > 0) warnings.Add($"dropped {_duplicates} duplicated probe events (same event, same timestamp)");
+        if (_lost > 0) warnings.Add($"perf lost {_lost} events: numbers around the gaps are uncertain; raise --mmap-pages");
+        long last = watermarkNs is { } w ? Math.Max(_lastNs, w) : _lastNs;
+        return report with
         {
-            var p = _processes[t.Pid];
-            // A wait or hold still open at the end lasts until the process's last event (a daemon thread
-            // parked in take_gil at shutdown never returns); otherwise life ends at the thread's last event,
-            // or at the end of an attach for threads that were still alive then.
-            long end = t.ExitNs >= 0 ? t.ExitNs : IsAliveAtEnd(t) ? p.EndNs : t.State is GilState.Wait or GilState.Hold ? p.EndNs : t.LastNs;
-            if (t.State == GilState.Hold) EndHold(p, t, end);
-            Close(t, end);
-            t.LastNs = end;
-        }
-        foreach (var p in _processes.Values.OrderBy(p => p.StartNs))
-        {
-            long span = Math.Max(1, p.EndNs - p.StartNs);
-            report.Gils.Add(new GilSummary(p.Pid, Pct(Math.Min(p.HeldNs, span), span), p.Acquisitions, p.Switches,
-                p.Waits.Percentile(0.50), p.Waits.Percentile(0.90), p.Waits.Percentile(0.99), p.Waits.Max,
-                p.LongestHoldNs, p.OverlapViolations, p.StartNs, p.EndNs));
-            if (p.OverlapViolations > 0)
-                report.Warnings.Add($"GIL of process {p.Pid}: {p.OverlapViolations} acquisitions while another thread still held it (lost or misordered events)");
-        }
-        foreach (var t in _threads.Values.OrderBy(t => t.Pid).ThenBy(t => t.StartNs))
-        {
-            long total = t.LastNs - t.StartNs;
-            long noGil = Math.Max(0, total - t.HoldNs - t.WaitNs);
-            double has = Pct(t.HoldNs, total), wait = Pct(t.WaitNs, total);
-            string name = _pythonNames.TryGetValue(t.Tid, out var n) ? n : t.Comm ?? "";
-            report.Threads.Add(new ThreadSummary(t.Pid, t.Tid, name, t.Tid == t.Pid, t.StartNs, t.LastNs,
-                noGil, t.HoldNs, t.WaitNs, total <= 0 ? 0 : 100.0 - has - wait, has, wait, t.Acquisitions) { ReleaseNs = t.ReleaseNs });
-        }
-        if (_duplicates > 0) report.Warnings.Add($"dropped {_duplicates} duplicated probe events (same event, same timestamp)");
-        if (_lost > 0) report.Warnings.Add($"perf lost {_lost} events: numbers around the gaps are uncertain; raise --mmap-pages");
-        return report;
+            StartNs = _window is null ? _firstNs : Math.Min(_firstNs, _window.StartNs),
+            EndNs = _window is null ? last : Math.Max(last, _window.EndNs),
+            Gils = gils, Threads = threads, Warnings = warnings,
+        };
     }
 
-    bool IsAliveAtEnd(ThreadTrack t) => _window is not null && t.ExitNs < 0 && _window.AliveAtEnd.Contains(t.Tid);
+    /// <summary>Time in the thread's current state, from its start to the end of its life (0 once closed).</summary>
+    static long OpenNs(ThreadTrack t, long end) => Math.Max(0, end - t.StateSinceNs);
 
-    static double Pct(long part, long whole) => whole <= 0 ? 0 : 100.0 * part / whole;
+    GilSummary GilOf(ProcessTrack p, Dictionary<ThreadTrack, long> ends, List<string> warnings)
+    {
+        long endNs = p.EndNs, heldNs = p.HeldNs, longestHold = p.LongestHoldNs;
+        foreach (var (t, end) in ends)
+        {
+            if (t.Pid != p.Pid) continue;
+            endNs = Math.Max(endNs, end);
+            if (t.State != GilState.Hold) continue;
+            heldNs += OpenNs(t, end);
+            longestHold = Math.Max(longestHold, end - t.StateSinceNs);
+        }
+        long span = Math.Max(1, endNs - p.StartNs);
+        if (p.OverlapViolations > 0)
+            warnings.Add($"GIL of process {p.Pid}: {p.OverlapViolations} acquisitions while another thread still held it (lost or misordered events)");
+        return new GilSummary(p.Pid, Percent.Of(Math.Min(heldNs, span), span), p.Acquisitions, p.Switches,
+            p.Waits.Percentile(0.50), p.Waits.Percentile(0.90), p.Waits.Percentile(0.99), p.Waits.Max,
+            longestHold, p.OverlapViolations, p.StartNs, endNs);
+    }
+
+    ThreadSummary ThreadOf(ThreadTrack t, long end) => new()
+    {
+        Pid = t.Pid, Tid = t.Tid, IsMain = t.Tid == t.Pid,
+        Name = _pythonNames.TryGetValue(t.Tid, out var n) ? n : t.Comm ?? "",
+        StartNs = t.StartNs, EndNs = end,
+        HoldNs = t.HoldNs + (t.State == GilState.Hold ? OpenNs(t, end) : 0),
+        WaitNs = t.WaitNs + (t.State == GilState.Wait ? OpenNs(t, end) : 0),
+        ReleaseNs = t.ReleaseNs, Acquisitions = t.Acquisitions,
+    };
+
+    bool IsAliveAtEnd(ThreadTrack t) => _window is not null && t.ExitNs < 0 && _window.AliveAtEnd.Contains(t.Tid);
 }

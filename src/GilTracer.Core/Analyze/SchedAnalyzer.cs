@@ -28,11 +28,6 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
 
     public void AddSink(IIntervalSink sink) => _sinks.Add(sink);
 
-    public void Process(IEnumerable<TraceEvent> events)
-    {
-        foreach (var e in events) Process(e);
-    }
-
     public void Process(in TraceEvent e)
     {
         if (e.Kind == EventKind.Lost) return;
@@ -51,59 +46,66 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
 
         switch (e.Kind)
         {
-            case EventKind.SchedSwitch:
-                SchedEvents++;
-                if (scope.Contains(e.Tid) && Track(e.Tid) is { Phase: not SchedPhase.Dead } prev)
-                {
-                    prev.SleepIsGil = IsGilSleep(prev.Tid, e.StackHasTakeGil);
-                    Transition(prev, e.State switch
-                    {
-                        ThreadRunState.Runnable => SchedPhase.Runnable,
-                        ThreadRunState.Disk => SchedPhase.Disk,
-                        _ => SchedPhase.Sleeping, // S, and T/t (stopped) too
-                    }, ts);
-                }
-                if (e.Other != e.Tid && scope.Contains(e.Other) && Track(e.Other) is { Phase: not SchedPhase.Dead } next)
-                {
-                    // Switched in without a wakeup on record: it was waiting for a CPU (or woken before we looked).
-                    if (next.Phase == SchedPhase.Unknown) Begin(next, SchedPhase.Runnable, ts);
-                    if (next.Phase != SchedPhase.Running) Transition(next, SchedPhase.Running, ts);
-                }
-                break;
-            case EventKind.SchedWakeup:
-            case EventKind.SchedWakeupNew:
-                SchedEvents++;
-                if (!scope.Contains(e.Other)) break;
-                var w = Track(e.Other);
-                if (w.Phase == SchedPhase.Unknown)
-                {
-                    if (e.Kind == EventKind.SchedWakeupNew) { w.StartNs = ts; Begin(w, SchedPhase.Runnable, ts); }
-                    else { w.SleepIsGil = IsGilSleep(w.Tid, false); Begin(w, SchedPhase.Sleeping, ts); }
-                }
-                // Wakeups of running or runnable tasks happen (the kernel traces them too): nothing changes.
-                if (w.Phase is SchedPhase.Sleeping or SchedPhase.Disk) Transition(w, SchedPhase.Runnable, ts);
-                break;
-            case EventKind.Fork:
-                SchedEvents++;
-                if (e.Other <= 0 || !scope.Contains(e.Other)) break;
-                var child = Track(e.Other);
-                if (child.Phase != SchedPhase.Unknown) break;
-                // Threads share the parent's pid; a child process gets its own, confirmed at its first own event.
-                if (scope.Contains(e.Tid)) child.Pid = e.OtherPid > 0 ? e.OtherPid : Track(e.Tid).Pid;
-                if (e.OtherPid > 0) Confirm(child, e.OtherPid, ts);
-                child.StartNs = ts;
-                Begin(child, SchedPhase.Runnable, ts);
-                break;
-            case EventKind.Exit:
-                SchedEvents++;
-                if (!scope.Contains(e.Tid)) break;
-                var x = Track(e.Tid);
-                if (x.Phase == SchedPhase.Dead) break;
-                if (x.Phase == SchedPhase.Unknown) Begin(x, SchedPhase.Running, ts);
-                Transition(x, SchedPhase.Dead, ts);
-                x.EndNs = ts;
-                break;
+            case EventKind.SchedSwitch: SchedEvents++; OnSwitch(e, ts); break;
+            case EventKind.SchedWakeup or EventKind.SchedWakeupNew: SchedEvents++; OnWakeup(e, ts); break;
+            case EventKind.Fork: SchedEvents++; OnFork(e, ts); break;
+            case EventKind.Exit: SchedEvents++; OnExit(e, ts); break;
         }
+    }
+
+    void OnSwitch(in TraceEvent e, long ts)
+    {
+        if (scope.Contains(e.Tid) && Track(e.Tid) is { Phase: not SchedPhase.Dead } prev)
+        {
+            prev.SleepIsGil = IsGilSleep(prev.Tid, e.StackHasTakeGil);
+            Transition(prev, e.State switch
+            {
+                ThreadRunState.Runnable => SchedPhase.Runnable,
+                ThreadRunState.Disk => SchedPhase.Disk,
+                _ => SchedPhase.Sleeping, // S, and T/t (stopped) too
+            }, ts);
+        }
+        if (e.NextTid != e.Tid && scope.Contains(e.NextTid) && Track(e.NextTid) is { Phase: not SchedPhase.Dead } next)
+        {
+            // Switched in without a wakeup on record: it was waiting for a CPU (or woken before we looked).
+            if (next.Phase == SchedPhase.Unknown) Begin(next, SchedPhase.Runnable, ts);
+            if (next.Phase != SchedPhase.Running) Transition(next, SchedPhase.Running, ts);
+        }
+    }
+
+    void OnWakeup(in TraceEvent e, long ts)
+    {
+        if (!scope.Contains(e.WokenTid)) return;
+        var w = Track(e.WokenTid);
+        if (w.Phase == SchedPhase.Unknown)
+        {
+            if (e.Kind == EventKind.SchedWakeupNew) { w.StartNs = ts; Begin(w, SchedPhase.Runnable, ts); }
+            else { w.SleepIsGil = IsGilSleep(w.Tid, false); Begin(w, SchedPhase.Sleeping, ts); }
+        }
+        // Wakeups of running or runnable tasks happen (the kernel traces them too): nothing changes.
+        if (w.Phase is SchedPhase.Sleeping or SchedPhase.Disk) Transition(w, SchedPhase.Runnable, ts);
+    }
+
+    void OnFork(in TraceEvent e, long ts)
+    {
+        if (e.ChildTid <= 0 || !scope.Contains(e.ChildTid)) return;
+        var child = Track(e.ChildTid);
+        if (child.Phase != SchedPhase.Unknown) return;
+        // Threads share the parent's pid; a child process gets its own, confirmed at its first own event.
+        if (scope.Contains(e.Tid)) child.Pid = e.ChildPid > 0 ? e.ChildPid : Track(e.Tid).Pid;
+        if (e.ChildPid > 0) Confirm(child, e.ChildPid, ts);
+        child.StartNs = ts;
+        Begin(child, SchedPhase.Runnable, ts);
+    }
+
+    void OnExit(in TraceEvent e, long ts)
+    {
+        if (!scope.Contains(e.Tid)) return;
+        var x = Track(e.Tid);
+        if (x.Phase == SchedPhase.Dead) return;
+        if (x.Phase == SchedPhase.Unknown) Begin(x, SchedPhase.Running, ts);
+        Transition(x, SchedPhase.Dead, ts);
+        x.EndNs = ts;
     }
 
     SchedTrack Track(int tid)
@@ -212,13 +214,13 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
     }
 
     /// <summary>
-    /// Closes what is open at the end of the recording and adds the states to the report: threads the GIL analyzer
+    /// Closes what is open at the end of the recording and returns the report with the states: threads the GIL analyzer
     /// knows get States (and their life widened to the exact fork/exit bounds, GIL percentages recomputed over it);
     /// threads with sched events only are added as rows of their own.
     /// </summary>
-    public void Finish(GilReport report, IReadOnlyDictionary<int, string>? pythonNames = null)
+    public GilReport Finish(GilReport report, IReadOnlyDictionary<int, string>? pythonNames = null)
     {
-        if (_firstNs == long.MaxValue || SchedEvents == 0) return; // no sched events: states unknown
+        if (_firstNs == long.MaxValue || SchedEvents == 0) return report; // no sched events: states unknown
         foreach (var t in _threads.Values)
         {
             if (t.Phase == SchedPhase.Unknown) continue;
@@ -228,15 +230,17 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
             SetRunnable(t, false, end);
             t.EndNs = end;
         }
-        ThreadStateMerger.Merge(report, _threads.Values.Where(t => t.Phase != SchedPhase.Unknown && t.EndNs > t.StartNs),
+        report = ThreadStateMerger.Merge(report, _threads.Values.Where(t => t.Phase != SchedPhase.Unknown && t.EndNs > t.StartNs),
             _firstNs, _lastNs, pythonNames);
-        if (MissedSwitchIns == 0 || MissedSwitchIns * 10 <= SchedEvents) return;
-        // System-wide recordings miss them too where a kernel traces nothing in an idle CPU's context (seen on VMs):
-        // the gap then ends at the thread's next own event, microseconds later when the CPU was idle.
-        report.Warnings.Add(scope.IsTree
-            ? $"{MissedSwitchIns} switch-ins and wakeups of the program's threads are missing from the system-wide recording " +
-              "(this kernel does not trace some idle CPUs): those sleeps end at the thread's next own event, a little late"
-            : $"{MissedSwitchIns} switch-ins and wakeups were not recorded (a per-task recording?): " +
-              "sleeps look longer and running shorter than they were; record system-wide (giltracer run --state, or perf record -a)");
+        return MissedSwitchIns == 0 || MissedSwitchIns * 10 <= SchedEvents ? report
+            : report with { Warnings = [.. report.Warnings, MissedSwitchInsWarning] };
     }
+
+    /// <summary>System-wide recordings miss them too where a kernel traces nothing in an idle CPU's context (seen on
+    /// VMs): the gap then ends at the thread's next own event, microseconds later when the CPU was idle.</summary>
+    string MissedSwitchInsWarning => scope.IsTree
+        ? $"{MissedSwitchIns} switch-ins and wakeups of the program's threads are missing from the system-wide recording " +
+          "(this kernel does not trace some idle CPUs): those sleeps end at the thread's next own event, a little late"
+        : $"{MissedSwitchIns} switch-ins and wakeups were not recorded (a per-task recording?): " +
+          "sleeps look longer and running shorter than they were; record system-wide (giltracer run --state, or perf record -a)";
 }

@@ -21,6 +21,4 @@ sealed class SchedTrack(int tid)
     public bool SleepIsGil;
     public readonly long[] Ns = new long[5]; // indexed by SchedState
     public List<SchedInterval>? Pending;
-
-    public long TotalNs => EndNs - StartNs;
 }

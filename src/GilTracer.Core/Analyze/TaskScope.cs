@@ -36,7 +36,6 @@ public sealed class TaskScope
     public static TaskScope Contexts() => new(true);
 
     public bool IsTree => !_contexts;
-    public int Count => _members.Count;
     public bool Contains(int tid) => tid > 0 && _members.Contains(tid);
 
     /// <summary>Updates membership from the event (forks of members; contexts) and says whether it concerns a member.</summary>
@@ -53,23 +52,16 @@ public sealed class TaskScope
         switch (e.Kind)
         {
             case EventKind.SchedSwitch:
-                return Contains(e.Tid) || Contains(e.Other);
+                return Contains(e.Tid) || Contains(e.NextTid);
             case EventKind.SchedWakeup:
             case EventKind.SchedWakeupNew:
-                return Contains(e.Other) || Contains(e.Tid);
+                return Contains(e.WokenTid) || Contains(e.Tid);
             case EventKind.Fork:
                 if (!Contains(e.Tid)) return false;
-                if (e.Other > 0) _members.Add(e.Other);
+                if (e.ChildTid > 0) _members.Add(e.ChildTid);
                 return true;
             default:
                 return Contains(e.Tid);
         }
-    }
-
-    /// <summary>Filters a stream to the events that concern members.</summary>
-    public IEnumerable<TraceEvent> Filter(IEnumerable<TraceEvent> events)
-    {
-        foreach (var e in events)
-            if (Admit(e)) yield return e;
     }
 }

@@ -15,6 +15,13 @@ public static class FunctionTraceReader
     public const string NamesFile = "functions.names.jsonl";
     const int HeaderSize = 16, RecordSize = 16;
 
+    /// <summary>The tracer's directory (or functions.bin); null when the tracer wrote nothing there.</summary>
+    public static FunctionTrace? TryRead(string path)
+    {
+        var bin = Directory.Exists(path) ? Path.Combine(path, RecordsFile) : path;
+        return File.Exists(bin) ? Read(path) : null;
+    }
+
     /// <summary>PATH is the tracer's output directory or its functions.bin.</summary>
     public static FunctionTrace Read(string path)
     {

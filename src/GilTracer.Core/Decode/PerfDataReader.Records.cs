@@ -58,10 +58,11 @@ public sealed partial class PerfDataReader
         int f1 = Field(raw, attr.Field1, offset, attr);
         var e = kind switch
         {
-            EventKind.SchedSwitch => new TraceEvent(kind, ts, pid, f1, cpu, Other: Field(raw, attr.Field2, offset, attr),
-                State: EventMapper.DecodePrevState(FieldLong(raw, attr.StateField, offset, attr))),
-            EventKind.SchedWakeup or EventKind.SchedWakeupNew => new TraceEvent(kind, ts, pid, tid, cpu, Other: f1),
-            EventKind.Fork => new TraceEvent(kind, ts, pid, f1, cpu, Other: Field(raw, attr.Field2, offset, attr)),
+            EventKind.SchedSwitch => new TraceEvent(kind, ts, pid, f1, cpu,
+                    State: EventMapper.DecodePrevState(FieldLong(raw, attr.StateField, offset, attr)))
+                { NextTid = Field(raw, attr.Field2, offset, attr) },
+            EventKind.SchedWakeup or EventKind.SchedWakeupNew => new TraceEvent(kind, ts, pid, tid, cpu) { WokenTid = f1 },
+            EventKind.Fork => new TraceEvent(kind, ts, pid, f1, cpu) { ChildTid = Field(raw, attr.Field2, offset, attr) },
             _ => new TraceEvent(kind, ts, pid, f1, cpu, PidKnown: f1 == tid), // Exit: Tid = the exiting thread
         };
         Emit(e, s, ready);
@@ -114,7 +115,7 @@ public sealed partial class PerfDataReader
                 // perf orders and prints these by their sample_id time (the record's own time is taken a little earlier)
                 long time = attr.IdTimeFromEnd > 0 ? ts : I64(rec, 24);
                 Emit(type == PerfRecordType.Fork
-                    ? new TraceEvent(EventKind.Fork, time, ppid, ptid, cpu, Other: tid, OtherPid: pid)
+                    ? new TraceEvent(EventKind.Fork, time, ppid, ptid, cpu, ChildPid: pid) { ChildTid = tid }
                     : new TraceEvent(EventKind.Exit, time, pid, tid, cpu), s, ready);
                 break;
             }
@@ -125,7 +126,7 @@ public sealed partial class PerfDataReader
                 long lost = I64(rec, 16);
                 if (lost < 0) throw Corrupt(offset, "LOST record with a negative count");
                 s.LostRecords += lost;
-                Emit(new TraceEvent(EventKind.Lost, ts, idPid, idTid, cpu, Other: (int)Math.Min(lost, int.MaxValue)), s, ready);
+                Emit(new TraceEvent(EventKind.Lost, ts, idPid, idTid, cpu) { LostCount = (int)Math.Min(lost, int.MaxValue) }, s, ready);
                 break;
             }
             case PerfRecordType.LostSamples:

@@ -52,8 +52,21 @@ public sealed partial class PerfDataReader
     public long UnknownIdSamples { get; private set; }
     /// <summary>Records read from the data section.</summary>
     public long Records { get; private set; }
+    long _events;
+
+    /// <summary>What the file held besides the events: final once they were read to the end.</summary>
+    public DecodeResult Result => new()
+    {
+        Input = _path,
+        Events = _events,
+        HasGilEvents = HasGilEvents,
+        HasSchedEvents = HasSchedEvents,
+        HasCallStacks = Recording.HasCallchains,
+        UnknownIdSamples = UnknownIdSamples,
+        Warnings = DecodeResult.WarningsOf(Warnings, false, 0, 0, UnknownIdSamples),
+    };
     /// <summary>
-    /// Also yield perf's task records: COMM (Kind Comm), FORK (Kind Fork with OtherPid = the child's pid) and
+    /// Also yield perf's task records: COMM (Kind Comm), FORK (Kind Fork with ChildPid = the child's pid) and
     /// EXIT. Off by default, so that the stream is the one `perf script --ns --show-lost-events` prints
     /// (the text reader's). Synthesized records of threads that existed before recording have TimestampNs 0.
     /// </summary>
@@ -92,6 +105,7 @@ public sealed partial class PerfDataReader
         var state = new ParseState(file, _header, progress);
         _comms.Clear();
         _lastCommTid = int.MinValue;
+        _events = 0;
         var ready = new EventBuffer();
         bool more = true;
         while (more)
@@ -108,8 +122,8 @@ public sealed partial class PerfDataReader
                         SetComm(e.Tid, e.Comm!);
                         if (!IncludeTaskEvents) continue;
                         break;
-                    case EventKind.Fork when e.OtherPid != 0: // FORK record: the child starts with its parent's name
-                        SetComm(e.Other, CommOf(e.Tid));
+                    case EventKind.Fork when e.ChildPid != 0: // FORK record: the child starts with its parent's name
+                        SetComm(e.ChildTid, CommOf(e.Tid));
                         if (!IncludeTaskEvents) continue;
                         e = e with { Comm = CommOf(e.Tid) };
                         break;
@@ -119,6 +133,7 @@ public sealed partial class PerfDataReader
                         e = e with { Comm = CommOf(e.Tid) };
                         break;
                 }
+                _events++;
                 yield return e;
             }
             ready.Clear();
@@ -191,7 +206,7 @@ public sealed partial class PerfDataReader
                 // perf synthesizes LOST_SAMPLES per event at the end from the kernel's lost counts: the same
                 // losses as the LOST records, broken down. Only what they add beyond LOST becomes an event.
                 if (s.LostSamples > s.LostRecords)
-                    ready.Add(new TraceEvent(EventKind.Lost, s.MaxTs, -1, -1, Other: (int)Math.Min(s.LostSamples - s.LostRecords, int.MaxValue)));
+                    ready.Add(new TraceEvent(EventKind.Lost, s.MaxTs, -1, -1) { LostCount = (int)Math.Min(s.LostSamples - s.LostRecords, int.MaxValue) });
                 return false;
             }
             long offset = s.Position;

@@ -16,14 +16,22 @@ public sealed class PerfScriptTextReader
     TraceEvent _pending;
     bool _hasPending;
 
-    /// <summary>Lines that looked like neither a sample, a stack frame nor a blank line.</summary>
-    public long MalformedLines { get; private set; }
-    public long UnknownEvents { get; private set; }
-    public long Samples { get; private set; }
-    public bool Truncated { get; private set; }
-    public bool SawSchedEvents { get; private set; }
-    public bool SawGilEvents { get; private set; }
-    public bool SawStacks { get; private set; }
+    long _malformedLines, _unknownEvents, _samples;
+    bool _truncated, _sawSchedEvents, _sawGilEvents, _sawStacks;
+
+    /// <summary>What the text held besides the events: final once they were read to the end.</summary>
+    public DecodeResult Result => new()
+    {
+        Input = "perf script text",
+        Events = _samples,
+        HasGilEvents = _sawGilEvents,
+        HasSchedEvents = _sawSchedEvents,
+        HasCallStacks = _sawStacks,
+        MalformedLines = _malformedLines,
+        UnknownEvents = _unknownEvents,
+        Truncated = _truncated,
+        Warnings = DecodeResult.WarningsOf([], _truncated, _malformedLines, _unknownEvents, 0),
+    };
 
     /// <param name="progress">Gets the share of a seekable stream read so far, now and then.</param>
     public IEnumerable<TraceEvent> Read(Stream stream, IProgress<double>? progress = null)
@@ -39,7 +47,7 @@ public sealed class PerfScriptTextReader
             if (progress is not null && (n & 0xFFFF) == 0) progress.Report((double)stream.Position / Math.Max(1, stream.Length));
         }
         if (_hasPending) { _hasPending = false; yield return _pending; }
-        Truncated = lines.LastLineWasTruncated;
+        _truncated = lines.LastLineWasTruncated;
     }
 
     /// <summary>Reads one line (spans cannot cross a yield, so parsing happens here); false at the end.</summary>
@@ -55,7 +63,7 @@ public sealed class PerfScriptTextReader
         }
         if (_hasPending && IsStackFrame(line, trimmed))
         {
-            SawStacks = true;
+            _sawStacks = true;
             if (trimmed.IndexOf("take_gil"u8) >= 0) _pending = _pending with { StackHasTakeGil = true };
             return true;
         }
@@ -63,7 +71,7 @@ public sealed class PerfScriptTextReader
         FlushPending(output);
         if (TryParseSample(line, out var e))
         {
-            Samples++;
+            _samples++;
             if (e.Kind is EventKind.SchedSwitch or EventKind.SchedWakeup or EventKind.SchedWakeupNew or EventKind.Fork or EventKind.Exit)
             {
                 // Hold it back: stack lines may follow and say whether it slept inside take_gil.
@@ -107,8 +115,8 @@ public sealed class PerfScriptTextReader
             while (s >= 0 && (char.IsAsciiDigit((char)line[s]) || line[s] == '.' && !dot)) { if (line[s] == '.') dot = true; s--; }
             if (dot && s >= 0 && line[s] == ' ' && s + 1 < i) { timeStart = s + 1; timeEnd = i; break; }
         }
-        if (timeStart < 0) { MalformedLines++; return false; }
-        if (!TryParseTime(line[timeStart..timeEnd], out long ts)) { MalformedLines++; return false; }
+        if (timeStart < 0) { _malformedLines++; return false; }
+        if (!TryParseTime(line[timeStart..timeEnd], out long ts)) { _malformedLines++; return false; }
 
         // Left of the time: "comm pid/tid [cpu]" or "comm tid [cpu]" or without the cpu.
         var head = line[..timeStart].TrimEnd((byte)' ');
@@ -116,7 +124,7 @@ public sealed class PerfScriptTextReader
         if (head.Length > 0 && head[^1] == ']')
         {
             int open = head.LastIndexOf((byte)'[');
-            if (open < 0 || !Utf8Parser.TryParse(head[(open + 1)..^1], out cpu, out _)) { MalformedLines++; return false; }
+            if (open < 0 || !Utf8Parser.TryParse(head[(open + 1)..^1], out cpu, out _)) { _malformedLines++; return false; }
             head = head[..open].TrimEnd((byte)' ');
         }
         int sp = head.LastIndexOf((byte)' ');
@@ -127,10 +135,10 @@ public sealed class PerfScriptTextReader
         int slash = ids.IndexOf((byte)'/');
         if (slash >= 0)
         {
-            if (!Utf8Parser.TryParse(ids[..slash], out pid, out _) || !Utf8Parser.TryParse(ids[(slash + 1)..], out tid, out _)) { MalformedLines++; return false; }
+            if (!Utf8Parser.TryParse(ids[..slash], out pid, out _) || !Utf8Parser.TryParse(ids[(slash + 1)..], out tid, out _)) { _malformedLines++; return false; }
             pidKnown = true;
         }
-        else if (!Utf8Parser.TryParse(ids, out tid, out int used) || used != ids.Length) { MalformedLines++; return false; }
+        else if (!Utf8Parser.TryParse(ids, out tid, out int used) || used != ids.Length) { _malformedLines++; return false; }
 
         // Right of the time: "group:event: payload".
         var rest = line[(timeEnd + 1)..].TrimStart((byte)' ');
@@ -142,45 +150,46 @@ public sealed class PerfScriptTextReader
         var gil = GilProbeNames.Classify(evName);
         if (gil is { } kind)
         {
-            SawGilEvents = true;
+            _sawGilEvents = true;
             e = new TraceEvent(kind, ts, pid, tid, cpu, Comm: commText, PidKnown: pidKnown);
             return true;
         }
         if (evName.StartsWith("PERF_RECORD_EXIT("u8)) return TryParseExit(evName, ts, cpu, commText, out e);
-        if (!evName.StartsWith("sched:"u8)) { UnknownEvents++; return false; }
-        SawSchedEvents = true;
+        if (evName.StartsWith("PERF_RECORD_"u8)) return false; // perf's other task records (--show-task-events): not needed
+        if (!evName.StartsWith("sched:"u8)) { _unknownEvents++; return false; }
+        _sawSchedEvents = true;
         var sched = evName[6..];
         if (sched.SequenceEqual("sched_switch"u8))
         {
             int arrow = payload.IndexOf(" ==> "u8);
-            if (arrow < 0) { MalformedLines++; return false; }
+            if (arrow < 0) { _malformedLines++; return false; }
             var prev = payload[..arrow];
             var next = payload[(arrow + 5)..];
-            if (!TryField(prev, " prev_pid="u8, out int prevTid) || !TryField(next, " next_pid="u8, out int nextTid)) { MalformedLines++; return false; }
+            if (!TryField(prev, " prev_pid="u8, out int prevTid) || !TryField(next, " next_pid="u8, out int nextTid)) { _malformedLines++; return false; }
             var state = StateOf(FieldText(prev, " prev_state="u8));
-            e = new TraceEvent(EventKind.SchedSwitch, ts, pid, prevTid, cpu, nextTid, State: state, Comm: commText, PidKnown: pidKnown);
+            e = new TraceEvent(EventKind.SchedSwitch, ts, pid, prevTid, cpu, State: state, Comm: commText, PidKnown: pidKnown) { NextTid = nextTid };
             return true;
         }
         if (sched.SequenceEqual("sched_wakeup"u8) || sched.SequenceEqual("sched_wakeup_new"u8))
         {
-            if (!TryField(payload, " pid="u8, out int woken)) { MalformedLines++; return false; }
+            if (!TryField(payload, " pid="u8, out int woken)) { _malformedLines++; return false; }
             var k = sched.Length == 12 ? EventKind.SchedWakeup : EventKind.SchedWakeupNew;
-            e = new TraceEvent(k, ts, pid, tid, cpu, woken, Comm: commText, PidKnown: pidKnown);
+            e = new TraceEvent(k, ts, pid, tid, cpu, Comm: commText, PidKnown: pidKnown) { WokenTid = woken };
             return true;
         }
         if (sched.SequenceEqual("sched_process_fork"u8))
         {
-            if (!TryField(payload, " child_pid="u8, out int child)) { MalformedLines++; return false; }
-            e = new TraceEvent(EventKind.Fork, ts, pid, tid, cpu, child, Comm: commText, PidKnown: pidKnown);
+            if (!TryField(payload, " child_pid="u8, out int child)) { _malformedLines++; return false; }
+            e = new TraceEvent(EventKind.Fork, ts, pid, tid, cpu, Comm: commText, PidKnown: pidKnown) { ChildTid = child };
             return true;
         }
         if (sched.SequenceEqual("sched_process_exit"u8))
         {
-            if (!TryField(payload, " pid="u8, out int exiting)) { MalformedLines++; return false; }
+            if (!TryField(payload, " pid="u8, out int exiting)) { _malformedLines++; return false; }
             e = new TraceEvent(EventKind.Exit, ts, pid, exiting, cpu, Comm: commText, PidKnown: pidKnown && exiting == tid);
             return true;
         }
-        UnknownEvents++;
+        _unknownEvents++;
         return false;
     }
 
@@ -194,7 +203,7 @@ public sealed class PerfScriptTextReader
         var ids = record["PERF_RECORD_EXIT("u8.Length..];
         int colon = ids.IndexOf((byte)':'), close = ids.IndexOf((byte)')');
         if (colon < 0 || close < colon || !Utf8Parser.TryParse(ids[..colon], out int pid, out _) ||
-            !Utf8Parser.TryParse(ids[(colon + 1)..close], out int tid, out _)) { MalformedLines++; return false; }
+            !Utf8Parser.TryParse(ids[(colon + 1)..close], out int tid, out _)) { _malformedLines++; return false; }
         if (ts == 0) return false;
         e = new TraceEvent(EventKind.Exit, ts, pid, tid, cpu, Comm: comm);
         return true;
@@ -209,7 +218,7 @@ public sealed class PerfScriptTextReader
         int start = end;
         while (start > 0 && char.IsAsciiDigit((char)line[start - 1])) start--;
         if (start == end || !Utf8Parser.TryParse(line[start..end], out int lost, out _)) return false;
-        e = new TraceEvent(EventKind.Lost, 0, 0, 0, Other: lost);
+        e = new TraceEvent(EventKind.Lost, 0, 0, 0) { LostCount = lost };
         return true;
     }
 

@@ -52,3 +52,16 @@ public sealed class FunctionTrace
         : id < 0 ? FunctionInfo.Gc(-1 - id)
         : new FunctionInfo(id, $"<unknown #{id}>", "<unknown>", 0);
 }
+
+/// <summary>A finished Python call (or garbage collection: FunctionId &lt; 0) of one thread; Depth 0 is the outermost.</summary>
+public readonly record struct FunctionCall(int Tid, long StartNs, long EndNs, int FunctionId, int Depth);
+
+/// <summary>A thread the function tracer saw, named as the report names it.</summary>
+public readonly record struct FunctionLane(int Tid, string ThreadName);
+
+/// <summary>The function tracer's calls for the outputs that draw them (--functions): of process Pid, one lane per
+/// traced thread in the tracer's order, calls in the order they were closed per thread.</summary>
+public sealed record FunctionCalls(int Pid, IReadOnlyList<FunctionLane> Lanes, IReadOnlyList<FunctionCall> Calls, FunctionTrace Trace)
+{
+    public FunctionInfo Function(int id) => Trace.Function(id);
+}

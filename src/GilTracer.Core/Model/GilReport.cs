@@ -3,18 +3,34 @@ namespace GilTracer.Core.Model;
 /// <summary>Kernel-state percentages of a thread's life (--state). sleeping_pct excludes sleeping_gil_pct.</summary>
 public sealed record ThreadStates(double RunningPct, double RunnablePct, double SleepingPct, double SleepingGilPct, double DiskPct);
 
-/// <summary>One thread's row of the table and of summary.json.</summary>
-public sealed record ThreadSummary(
-    int Pid, int Tid, string Name, bool IsMain,
-    long StartNs, long EndNs,
-    long NoGilNs, long HoldNs, long WaitNs,
-    double NoGilPct, double HasGilPct, double GilWaitPct,
-    long Acquisitions,
-    ThreadStates? States = null)
+/// <summary>
+/// One thread's row of the table and of summary.json. The shares of its life derive from its times here, in one place:
+/// no GIL is what is left of the life after holding and waiting.
+/// </summary>
+public sealed record ThreadSummary
 {
-    public long TotalNs => EndNs - StartNs;
+    public required int Pid { get; init; }
+    public required int Tid { get; init; }
+    public required string Name { get; init; }
+    public bool IsMain { get; init; }
+    public required long StartNs { get; init; }
+    public required long EndNs { get; init; }
+    public long HoldNs { get; init; }
+    public long WaitNs { get; init; }
     /// <summary>Part of WaitNs spent inside drop_gil (with forced switching the dropper waits there for the next holder).</summary>
     public long ReleaseNs { get; init; }
+    public long Acquisitions { get; init; }
+    /// <summary>False for a thread of a process whose GIL was not traced (sched events only): nothing is known of its
+    /// GIL, and its GIL columns are 0.</summary>
+    public bool GilTraced { get; init; } = true;
+    /// <summary>Kernel states (--state); null without sched events.</summary>
+    public ThreadStates? States { get; init; }
+
+    public long TotalNs => EndNs - StartNs;
+    public long NoGilNs => GilTraced ? Math.Max(0, TotalNs - HoldNs - WaitNs) : 0;
+    public double HasGilPct => GilTraced ? Percent.Of(HoldNs, TotalNs) : 0;
+    public double GilWaitPct => GilTraced ? Percent.Of(WaitNs, TotalNs) : 0;
+    public double NoGilPct => GilTraced && TotalNs > 0 ? 100.0 - HasGilPct - GilWaitPct : 0;
 }
 
 /// <summary>One GIL (one per process; 3.12+ subinterpreters with their own GIL are not told apart yet).</summary>
@@ -41,21 +57,39 @@ public sealed record FunctionTracingSummary(string Mode, string PythonVersion, l
     double EstNsPerEvent, long EstOverheadNs, bool Truncated, long HandoffWaitNs,
     int RowsBelowFloor = 0, long WaitBelowFloorNs = 0, long FloorNs = 0);
 
-/// <summary>Everything the analysis found: what the table, summary.json and the report show.</summary>
-public sealed class GilReport
+/// <summary>
+/// Everything the analysis found: what the table, summary.json and the report show. Immutable: the analysis builds it
+/// once (<c>RecordingAnalysis.Finish</c>), or as a snapshot of running totals while events still stream in.
+/// </summary>
+public sealed record GilReport
 {
     public int Version => 1;
-    public int? ExitCode { get; set; }
-    public long StartNs { get; set; }
-    public long EndNs { get; set; }
+    public int? ExitCode { get; init; }
+    public long StartNs { get; init; }
+    public long EndNs { get; init; }
     public long DurationNs => EndNs - StartNs;
-    public long LostEvents { get; set; }
-    public long DuplicateEvents { get; set; }
-    public long EventCount { get; set; }
-    public List<string> Warnings { get; } = new();
-    public List<GilSummary> Gils { get; } = new();
-    public List<ThreadSummary> Threads { get; } = new();
-    public List<BlameRow> Blame { get; } = new();
-    public List<BlockEdge> BlockMatrix { get; } = new();
-    public FunctionTracingSummary? FunctionTracing { get; set; }
+    public long LostEvents { get; init; }
+    public long DuplicateEvents { get; init; }
+    public long EventCount { get; init; }
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public IReadOnlyList<GilSummary> Gils { get; init; } = [];
+    public IReadOnlyList<ThreadSummary> Threads { get; init; } = [];
+    public IReadOnlyList<BlameRow> Blame { get; init; } = [];
+    public IReadOnlyList<BlockEdge> BlockMatrix { get; init; } = [];
+    public FunctionTracingSummary? FunctionTracing { get; init; }
+    /// <summary>Where time went along the Python call stacks (--functions): holding, waiting, off the GIL.</summary>
+    public IReadOnlyList<FlameGraph> FlameGraphs { get; init; } = [];
+}
+
+/// <summary>A call stack with its weight in ns: frames root first, the thread's name as the root frame. Frame names
+/// are safe for the folded format (no ';', no control characters).</summary>
+public sealed record FoldedStack(string[] Frames, long Value);
+
+/// <summary>One flame graph: Name ("flame-holding") names its files, Title says what it weighs.</summary>
+public sealed record FlameGraph(string Name, string Title, IReadOnlyList<FoldedStack> Stacks);
+
+/// <summary>Shares of a whole in percent; 0 of nothing.</summary>
+public static class Percent
+{
+    public static double Of(long part, long whole) => whole <= 0 ? 0 : 100.0 * part / whole;
 }

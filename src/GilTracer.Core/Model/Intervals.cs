@@ -35,13 +35,26 @@ public readonly record struct SchedInterval(int Pid, int Tid, long StartNs, long
     public long DurationNs => EndNs - StartNs;
 }
 
-/// <summary>Receives intervals as the analyzer closes them (streaming: renderers write them out at once).</summary>
+/// <summary>Receives intervals as the analyzers close them (streaming: outputs write them out at once). Every method is
+/// optional: a sink implements what it uses.</summary>
 public interface IIntervalSink
 {
-    void OnGilInterval(in GilInterval interval);
+    void OnGilInterval(in GilInterval interval) { }
     void OnSchedInterval(in SchedInterval interval) { }
     /// <summary>How many threads of a process wait for its GIL changed (called in time order).</summary>
     void OnWaitersChanged(int pid, long timestampNs, int waiting) { }
     /// <summary>How many threads of a process are runnable (preempted or woken, waiting for a CPU) changed (--state; time order).</summary>
     void OnRunnableChanged(int pid, long timestampNs, int runnable) { }
+}
+
+/// <summary>
+/// One output of a pass (summary.json, trace.json, report.html, flame graphs, a table): given the function tracer's
+/// calls after the last event (--functions, optional), then the finished report to write. An output that draws the
+/// timelines is an <see cref="IIntervalSink"/> too, and gets the intervals while events stream; the others are not
+/// called for each interval.
+/// </summary>
+public interface IReportOutput
+{
+    void OnFunctionCalls(FunctionCalls calls) { }
+    void Write(GilReport report);
 }

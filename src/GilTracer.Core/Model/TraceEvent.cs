@@ -14,19 +14,19 @@ public enum EventKind : byte
     DropGilReturn,
     /// <summary>An inlined release site ran (stripped builds, probe "drop_gil_rel"): the hold ends, no return follows.</summary>
     ReleaseSite,
-    /// <summary>sched_switch: Tid = prev thread, Other = next thread, State = prev_state.</summary>
+    /// <summary>sched_switch: Tid = the thread switched out, NextTid = the one switched in, State = prev_state.</summary>
     SchedSwitch,
-    /// <summary>sched_wakeup: Other = the thread woken.</summary>
+    /// <summary>sched_wakeup: WokenTid = the thread woken (Tid: the waker's context).</summary>
     SchedWakeup,
-    /// <summary>sched_wakeup_new: Other = the new thread woken for the first time.</summary>
+    /// <summary>sched_wakeup_new: WokenTid = the new thread woken for the first time.</summary>
     SchedWakeupNew,
-    /// <summary>sched_process_fork / PERF_RECORD_FORK: Tid = parent, Other = child tid, OtherPid = child pid when known (else 0).</summary>
+    /// <summary>sched_process_fork / PERF_RECORD_FORK: Tid = parent, ChildTid = the new thread, ChildPid = its pid when known (else 0).</summary>
     Fork,
     /// <summary>sched_process_exit / PERF_RECORD_EXIT: Tid exits.</summary>
     Exit,
     /// <summary>A thread's name (comm) became known or changed: Comm holds it.</summary>
     Comm,
-    /// <summary>perf lost events here: Other = how many.</summary>
+    /// <summary>perf lost events here: LostCount = how many.</summary>
     Lost,
 }
 
@@ -51,7 +51,9 @@ public enum ThreadRunState : byte
 }
 
 /// <summary>
-/// One event from perf, decoded. A small value type: readers yield millions of them.
+/// One event from perf, decoded. A small value type: readers yield millions of them, and perf.data's reader sorts
+/// rounds of them in place, so the other thread an event names (or perf's lost count) takes one slot, read through the
+/// property that names it for the event's kind (the others read 0).
 /// Timestamps are CLOCK_MONOTONIC nanoseconds when recorded with <c>perf record -k CLOCK_MONOTONIC</c>.
 /// </summary>
 public readonly record struct TraceEvent(
@@ -60,11 +62,26 @@ public readonly record struct TraceEvent(
     int Pid,
     int Tid,
     int Cpu = -1,
-    int Other = 0,
-    int OtherPid = 0,
     ThreadRunState State = ThreadRunState.Unknown,
     string? Comm = null,
     /// <summary>For sched events recorded with call stacks (-g): true when take_gil is on the stack.</summary>
     bool StackHasTakeGil = false,
     /// <summary>Pid of the uprobe's sample when known (text without pid/tid gives 0 → pid unknown, Tid used).</summary>
-    bool PidKnown = true);
+    bool PidKnown = true,
+    /// <summary>Fork: the new thread's process, when known (else 0).</summary>
+    int ChildPid = 0)
+{
+    readonly int _slot;
+
+    /// <summary>SchedSwitch: the thread switched in.</summary>
+    public int NextTid { get => Kind == EventKind.SchedSwitch ? _slot : 0; init => _slot = value; }
+
+    /// <summary>SchedWakeup, SchedWakeupNew: the thread woken.</summary>
+    public int WokenTid { get => Kind is EventKind.SchedWakeup or EventKind.SchedWakeupNew ? _slot : 0; init => _slot = value; }
+
+    /// <summary>Fork: the new thread.</summary>
+    public int ChildTid { get => Kind == EventKind.Fork ? _slot : 0; init => _slot = value; }
+
+    /// <summary>Lost: how many events perf lost.</summary>
+    public int LostCount { get => Kind == EventKind.Lost ? _slot : 0; init => _slot = value; }
+}

@@ -72,8 +72,11 @@ public static class AttachPipeline
         if (o.NamesFile is not null)
             foreach (var (tid, name) in ThreadNamesReader.Read(o.NamesFile)) names[tid] = name;
 
-        var extras = new AnalysisExtras(Sched: o.EnableSched, Scope: o.EnableSched ? TaskScope.Tree([o.Pid]) : null, Window: window);
-        var report = ProbedRecording.Decode(o.Outputs, names, null, extras,
+        var setup = new AnalysisSetup
+        {
+            PythonNames = names, Sched = o.EnableSched, Scope = o.EnableSched ? TaskScope.Tree([o.Pid]) : null, Window = window,
+        };
+        var report = ProbedRecording.Report(o.Outputs, setup, null,
             $"perf recorded nothing while attached to process {o.Pid}; run with --verbose to see the perf command", ev,
             notes: exited ? [$"process {o.Pid} exited during the recording: the report covers it up to its end"] : null,
             schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);

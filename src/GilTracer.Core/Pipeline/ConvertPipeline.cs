@@ -9,31 +9,22 @@ public enum ConvertMode { Gil, Sched, Auto }
 /// <summary>`giltracer convert`: the same outputs as `run`, from an existing recording (perf script text, stdin or perf.data).</summary>
 public static class ConvertPipeline
 {
-    const string SystemWideWarning = "this is a system-wide recording (perf record -a): threads of every process are shown; keep one program with --pid PID";
-
     /// <param name="pids">Keep only these processes and their descendants (system-wide recordings).</param>
     public static GilReport Convert(string input, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev = null,
         IReadOnlyDictionary<int, string>? pythonNames = null, IReadOnlyCollection<int>? pids = null, string? functionsDir = null)
     {
-        var reader = new PerfScriptTextReader();
-        FunctionAttribution? fn = null;
+        FunctionTrace? fn = null;
         if (functionsDir is not null)
-            fn = FunctionAttribution.Load(functionsDir) ?? throw new GilTracerException($"no function trace in {functionsDir} (expected {FunctionTraceReader.RecordsFile})");
-        bool sched = mode != ConvertMode.Gil;
-        var scope = pids is { Count: > 0 } ? TaskScope.Tree(pids) : null;
-        bool systemWide = false;
-        // Text in, whatever the source: the reader's findings complete the report before it is written.
-        GilReport AnalyzeText(IEnumerable<TraceEvent> events) =>
-            AnalysisPipeline.Analyze(events, outputs, pythonNames, null, new AnalysisExtras(fn, sched, scope), completing: report =>
-            {
-                Check(reader, input, mode);
-                if (scope is null && (systemWide || report.Threads.Any(t => LooksLikeKernelThread(t.Name))))
-                    report.Warnings.Add(SystemWideWarning);
-                if (reader.Truncated) report.Warnings.Add("the input ends in the middle of a line: the recording looks truncated");
-                if (reader.MalformedLines > 0) report.Warnings.Add($"{reader.MalformedLines} lines were not understood and skipped");
-            });
+            fn = FunctionTraceReader.TryRead(functionsDir) ?? throw new GilTracerException($"no function trace in {functionsDir} (expected {FunctionTraceReader.RecordsFile})");
+        var setup = new AnalysisSetup
+        {
+            PythonNames = pythonNames, Functions = fn, Sched = mode != ConvertMode.Gil,
+            Scope = pids is { Count: > 0 } ? TaskScope.Tree(pids) : null,
+        };
+        // Text in, whatever the source: what the text holds can only be checked once it was read.
+        var text = new PassOptions { Report = new ReportContext { Reach = RecordingReach.Unknown }, Check = d => Check(d, mode) };
         if (input == "-")
-            return AnalyzeText(reader.Read(Console.OpenStandardInput()));
+            return ReportPass.Run(PerfTextSource.Of(Console.OpenStandardInput(), "standard input"), setup, outputs, text, ev);
         if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
         // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
         // traced processes, which pick our program out of system-wide sched events) and, with --state, the
@@ -44,58 +35,51 @@ public static class ConvertPipeline
         if (PerfDataFormat.IsPerfData(input))
         {
             var info = PerfRecordingInfo.Read(input);
-            systemWide = info.SystemWide;
             var schedData = Path.Combine(dir, Path.GetFileName(outputs.SchedDataPath));
-            bool withSched = sched && !systemWide && !info.HasCallchains && File.Exists(schedData) && PerfDataFormat.IsPerfData(schedData);
+            bool withSched = setup.Sched && !info.SystemWide && !info.HasCallchains && File.Exists(schedData) && PerfDataFormat.IsPerfData(schedData);
             if (File.Exists(threads))
             {
-                pythonNames ??= ThreadNamesReader.Read(threads);
-                if (scope is null && (systemWide || withSched) && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
-                    scope = TaskScope.Tree(roots);
+                setup = setup with { PythonNames = pythonNames ?? ThreadNamesReader.Read(threads) };
+                if (setup.Scope is null && (info.SystemWide || withSched) && ThreadNamesReader.ReadProcessIds(threads) is { Count: > 0 } roots)
+                    setup = setup with { Scope = TaskScope.Tree(roots) };
             }
             if (!info.HasCallchains)
-                return ConvertPerfData(input, withSched ? schedData : null, mode, outputs, ev, pythonNames, fn, sched, scope,
-                    systemWide || withSched);
+                return ConvertPerfData(input, withSched ? schedData : null, mode, setup, outputs, ev, info.SystemWide || withSched);
             // Stacks tell sleeps inside take_gil apart (recordings without GIL probes): perf script symbolizes them.
             ev?.Status?.Invoke($"reading {input} with perf script (it has call stacks)");
-            return AnalyzeText(PerfScriptRunner.Read(input, reader, info.HasCallchains));
+            return ReportPass.Run(PerfTextSource.OfPerfScript(input, withStacks: true), setup, outputs,
+                text with { Report = new ReportContext { Reach = info.SystemWide ? RecordingReach.SystemWide : RecordingReach.Unknown } }, ev);
         }
-        if (File.Exists(threads)) pythonNames ??= ThreadNamesReader.Read(threads);
+        if (File.Exists(threads)) setup = setup with { PythonNames = pythonNames ?? ThreadNamesReader.Read(threads) };
         using var f = File.OpenRead(input);
-        return ev.Step($"reading {Path.GetFileName(input)}", progress => AnalyzeText(reader.Read(f, progress)));
+        return ReportPass.Run(PerfTextSource.Of(f, input), setup, outputs, text with { Label = $"reading {Path.GetFileName(input)}" }, ev);
     }
 
-    /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster.</summary>
-    static GilReport ConvertPerfData(string input, string? schedFile, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev,
-        IReadOnlyDictionary<int, string>? pythonNames, FunctionAttribution? functions, bool sched, TaskScope? scope, bool systemWide)
+    /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster. What it
+    /// holds is in its header: checked before anything is written.</summary>
+    static GilReport ConvertPerfData(string input, string? schedFile, ConvertMode mode, AnalysisSetup setup, OutputOptions outputs,
+        PipelineEvents? ev, bool systemWide)
     {
         ev?.Status?.Invoke(schedFile is null ? $"reading {input}" : $"reading {input} and {schedFile}");
         var data = new PerfDataReader(input);
         var schedData = schedFile is null ? null : new PerfDataReader(schedFile);
         CheckContent(input, mode, data.HasGilEvents, data.HasSchedEvents || schedData is { HasSchedEvents: true });
-        return AnalysisPipeline.AnalyzePerfData(data, schedData, outputs, pythonNames, null, new AnalysisExtras(functions, sched, scope), ev,
-            $"reading {Path.GetFileName(input)}", report =>
-            {
-                if (report.EventCount == 0)
-                    throw new GilTracerException($"{input} holds no events: the recording is empty");
-                if (scope is null && systemWide)
-                    report.Warnings.Add(SystemWideWarning);
-            });
+        return ReportPass.Run(new PerfDataSource(data, schedData), setup, outputs, new PassOptions
+        {
+            Report = new ReportContext { Reach = systemWide ? RecordingReach.SystemWide : RecordingReach.Program },
+            WhenNoEvents = $"{input} holds no events: the recording is empty",
+            Label = $"reading {Path.GetFileName(input)}",
+        }, ev);
     }
 
-    /// <summary>Kernel threads are never the context of a per-task recording's events; in a system-wide one they are.</summary>
-    static bool LooksLikeKernelThread(string comm) =>
-        comm.StartsWith("kworker/", StringComparison.Ordinal) || comm.StartsWith("ksoftirqd/", StringComparison.Ordinal) ||
-        comm.StartsWith("migration/", StringComparison.Ordinal) || comm.StartsWith("rcu_", StringComparison.Ordinal);
-
-    static void Check(PerfScriptTextReader reader, string input, ConvertMode mode)
+    /// <summary>Text is `perf script` output, not empty, and holds the events the mode needs.</summary>
+    static void Check(DecodeResult text, ConvertMode mode)
     {
-        var name = input == "-" ? "standard input" : input;
-        if (reader.Samples == 0 && reader.MalformedLines > 0)
-            throw new GilTracerException($"{name} is not `perf script` output ({reader.MalformedLines} lines not understood); produce it with `perf script --ns`");
-        if (reader.Samples == 0)
-            throw new GilTracerException($"{name} holds no events: the recording is empty");
-        CheckContent(name, mode, reader.SawGilEvents, reader.SawSchedEvents);
+        if (text.Events == 0 && text.MalformedLines > 0)
+            throw new GilTracerException($"{text.Input} is not `perf script` output ({text.MalformedLines} lines not understood); produce it with `perf script --ns`");
+        if (text.Events == 0)
+            throw new GilTracerException($"{text.Input} holds no events: the recording is empty");
+        CheckContent(text.Input, mode, text.HasGilEvents, text.HasSchedEvents);
     }
 
     /// <summary>The events the mode needs are in the recording (perf.data or text alike).</summary>

@@ -1,3 +1,4 @@
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Decode;
 using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
@@ -6,7 +7,7 @@ using GilTracer.Core.Record;
 
 namespace GilTracer.Core.Pipeline;
 
-/// <summary>What run and attach share: probe → record (probes removed right after) → decode → analyze → render.</summary>
+/// <summary>What run and attach share: probe → record (probes removed right after) → decode → analyze → outputs.</summary>
 public static class ProbedRecording
 {
     public static string Describe(PythonTarget t) =>
@@ -36,18 +37,22 @@ public static class ProbedRecording
         return PerfRecorder.Run(request(group.Selector), ev.Verbose);
     } // probes removed here, before decoding: nothing needs them any more
 
-    /// <summary>Decodes OUTPUT/perf.data (native reader) and writes the outputs; names are Python thread names by tid.</summary>
-    public static GilReport Decode(OutputOptions outputs, IReadOnlyDictionary<int, string> names, int? exitCode,
-        AnalysisExtras extras, string nothingRecorded, PipelineEvents ev, IEnumerable<string>? notes = null, string? schedData = null)
+    /// <summary>Decodes OUTPUT/perf.data (with --state's sched.data merged in), analyzes it and writes the outputs;
+    /// notes are the recording step's warnings.</summary>
+    public static GilReport Report(OutputOptions outputs, AnalysisSetup setup, int? exitCode, string nothingRecorded, PipelineEvents ev,
+        IEnumerable<string>? notes = null, string? schedData = null)
     {
         if (!File.Exists(outputs.PerfDataPath)) throw new GilTracerException(nothingRecorded);
         ev.Status?.Invoke("decoding");
-        return AnalysisPipeline.AnalyzePerfData(new PerfDataReader(outputs.PerfDataPath),
-            schedData is null ? null : new PerfDataReader(schedData), outputs, names, exitCode, extras, ev, "decoding", r =>
+        var source = new PerfDataSource(new PerfDataReader(outputs.PerfDataPath), schedData is null ? null : new PerfDataReader(schedData));
+        return ReportPass.Run(source, setup, outputs, new PassOptions
+        {
+            Report = new ReportContext
             {
-                if (r.Threads.Count == 0)
-                    r.Warnings.Add("no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire");
-                if (notes is not null) r.Warnings.AddRange(notes);
-            });
+                ExitCode = exitCode, Notes = notes?.ToList() ?? [],
+                WhenNoThreads = "no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire",
+            },
+            Label = "decoding",
+        }, ev);
     }
 }

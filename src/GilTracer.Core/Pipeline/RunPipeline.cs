@@ -67,14 +67,17 @@ public static class RunPipeline
             "recording (Ctrl-C stops the program and keeps what was recorded)", ev).ExitCode;
         watcher.Dispose();
         var names = ThreadNamesReader.Read(o.Outputs.ThreadNamesPath);
-        FunctionAttribution? functions = null;
+        FunctionTrace? functions = null;
         if (o.Functions)
         {
-            functions = FunctionAttribution.Load(o.Outputs.FunctionsDir);
+            functions = FunctionTraceReader.TryRead(o.Outputs.FunctionsDir);
             if (functions is null) ev.Warning?.Invoke("--functions: the function tracer wrote nothing (the program did not start?)");
         }
-        var scope = o.EnableSched ? StateScope(o.Outputs, ev) : null;
-        var report = ProbedRecording.Decode(o.Outputs, names, exitCode, new AnalysisExtras(functions, o.EnableSched, scope),
+        var setup = new AnalysisSetup
+        {
+            PythonNames = names, Functions = functions, Sched = o.EnableSched, Scope = o.EnableSched ? StateScope(o.Outputs, ev) : null,
+        };
+        var report = ProbedRecording.Report(o.Outputs, setup, exitCode,
             $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev,
             notes: watcher.Warnings().ToList(),
             schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);

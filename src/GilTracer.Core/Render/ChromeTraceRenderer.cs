@@ -8,7 +8,7 @@ namespace GilTracer.Core.Render;
 /// per thread with "GIL wait" / "GIL held" spans, a counter of threads waiting per process, and thread names
 /// at the end. Timestamps are µs with ns kept as decimals.
 /// </summary>
-public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
+public sealed class ChromeTraceRenderer : IReportOutput, IIntervalSink
 {
     // Pre-encoded names: millions of spans, each property name transcoded once.
     static readonly JsonEncodedText Ph = JsonEncodedText.Encode("ph"), Name = JsonEncodedText.Encode("name"),
@@ -24,9 +24,6 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
     readonly Stream _stream;
     readonly Utf8JsonWriter _w;
     readonly HashSet<(int Pid, int Tid)> _stateLanes = new();
-    bool _finished;
-
-    public ChromeTraceRenderer(string path) : this(File.Create(path)) { }
 
     public ChromeTraceRenderer(Stream stream)
     {
@@ -100,25 +97,24 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
 
     /// <summary>Python calls (and GC pauses) from the function tracer as nested X spans, one lane per thread
     /// named "NAME (python)". Function names are untrusted text: the JSON writer escapes them.</summary>
-    public void WriteFunctionSpans(Analyze.FunctionTimeline timeline, int pid, Func<int, string> threadName, long minDurationNs = 0)
+    public void OnFunctionCalls(FunctionCalls calls)
     {
         var names = new Dictionary<int, JsonEncodedText>();
-        foreach (var s in timeline.Spans)
+        foreach (var s in calls.Calls)
         {
-            if (s.EndNs - s.StartNs < minDurationNs) continue;
             if (!names.TryGetValue(s.FunctionId, out var name))
-                names[s.FunctionId] = name = JsonEncodedText.Encode(timeline.Trace.Function(s.FunctionId).Display);
-            WriteSpan(name, s.FunctionId < 0 ? GcCat : Python, pid, FunctionLaneOffset + s.Tid, s.StartNs, s.EndNs - s.StartNs);
+                names[s.FunctionId] = name = JsonEncodedText.Encode(calls.Function(s.FunctionId).Display);
+            WriteSpan(name, s.FunctionId < 0 ? GcCat : Python, calls.Pid, FunctionLaneOffset + s.Tid, s.StartNs, s.EndNs - s.StartNs);
         }
-        foreach (var tid in timeline.Tids)
+        foreach (var lane in calls.Lanes)
         {
-            WriteMeta("thread_name", pid, FunctionLaneOffset + tid, $"{threadName(tid)} (python)");
-            WriteSortIndex(pid, FunctionLaneOffset + tid, tid);
+            WriteMeta("thread_name", calls.Pid, FunctionLaneOffset + lane.Tid, $"{lane.ThreadName} (python)");
+            WriteSortIndex(calls.Pid, FunctionLaneOffset + lane.Tid, lane.Tid);
         }
     }
 
     /// <summary>Adds process and thread names (untrusted text: the JSON writer escapes it) and closes the file.</summary>
-    public void Finish(GilReport report)
+    public void Write(GilReport report)
     {
         foreach (var pid in report.Threads.Select(t => t.Pid).Distinct())
             WriteMeta("process_name", pid, pid, $"python (pid {pid})");
@@ -132,7 +128,10 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
             WriteMeta("thread_name", t.Pid, StateLaneTid(t.Tid), $"{name} · states");
             WriteSortIndex(t.Pid, StateLaneTid(t.Tid), 2 * sort + 1);
         }
-        Close();
+        _w.WriteEndArray();
+        _w.WriteEndObject();
+        _w.Dispose();
+        _stream.Dispose();
     }
 
     void WriteSortIndex(int pid, int tid, long index)
@@ -159,22 +158,5 @@ public sealed class ChromeTraceRenderer : IIntervalSink, IDisposable
         _w.WriteString("name", name);
         _w.WriteEndObject();
         _w.WriteEndObject();
-    }
-
-    void Close()
-    {
-        if (_finished) return;
-        _finished = true;
-        _w.WriteEndArray();
-        _w.WriteEndObject();
-        _w.Flush();
-        _stream.Flush();
-    }
-
-    public void Dispose()
-    {
-        Close();
-        _w.Dispose();
-        _stream.Dispose();
     }
 }

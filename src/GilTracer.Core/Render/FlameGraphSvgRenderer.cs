@@ -13,54 +13,28 @@ public static class FlameGraphSvgRenderer
     const double Width = 1200, FrameHeight = 17, Pad = 10, TitleHeight = 28, MinWidth = 0.3;
     const double CharWidth = 6.6; // 11 px monospace, close enough to decide how much text fits
 
-    sealed class Node(string name)
+    public static void Write(FlameGraphTree tree, TextWriter w)
     {
-        public readonly string Name = name;
-        public long Value;
-        public readonly Dictionary<string, Node> Children = new(StringComparer.Ordinal);
-    }
-
-    public static void Write(IEnumerable<FoldedStack> stacks, string title, TextWriter w, string unit = "ns")
-    {
-        var root = new Node("all");
-        foreach (var s in stacks)
-        {
-            root.Value += s.Value;
-            var n = root;
-            foreach (var f in s.Frames)
-            {
-                if (!n.Children.TryGetValue(f, out var c)) n.Children[f] = c = new Node(f);
-                c.Value += s.Value;
-                n = c;
-            }
-        }
-        int depth = Depth(root);
+        var root = tree.Root;
+        int depth = root.Depth;
         double height = TitleHeight + (depth + 1) * FrameHeight + 2 * Pad;
         var inv = CultureInfo.InvariantCulture;
         w.Write($"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width.ToString(inv)}\" height=\"{height.ToString(inv)}\" viewBox=\"0 0 {Width.ToString(inv)} {height.ToString(inv)}\" font-family=\"monospace\" font-size=\"11\">\n");
         w.Write("<style>rect{stroke:#fff;stroke-width:0.5}g:hover rect{stroke:#000}text{pointer-events:none}</style>\n");
         w.Write($"<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#f8f8f8\"/>\n");
-        w.Write($"<text x=\"{(Width / 2).ToString(inv)}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">{Esc(title)} — total {Format(root.Value, unit)}</text>\n");
+        w.Write($"<text x=\"{(Width / 2).ToString(inv)}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">{Esc(tree.Title)} — total {DurationText.Exact(root.Value)}</text>\n");
         if (root.Value == 0)
             w.Write($"<text x=\"{(Width / 2).ToString(inv)}\" y=\"{(TitleHeight + 20).ToString(inv)}\" text-anchor=\"middle\">nothing to show</text>\n");
         else
-            Draw(root, 0, Pad, Width - 2 * Pad, root.Value, height - Pad - FrameHeight, w, unit);
+            Draw(root, 0, Pad, Width - 2 * Pad, root.Value, height - Pad - FrameHeight, w);
         w.Write("</svg>\n");
     }
 
-    public static void Write(IEnumerable<FoldedStack> stacks, string title, string path, string unit = "ns")
-    {
-        using var w = new StreamWriter(path, false, new UTF8Encoding(false));
-        Write(stacks, title, w, unit);
-    }
-
-    static int Depth(Node n) => n.Children.Count == 0 ? 0 : 1 + n.Children.Values.Max(Depth);
-
-    static void Draw(Node n, int level, double x, double width, long total, double y, TextWriter w, string unit)
+    static void Draw(FlameGraphTree.Node n, int level, double x, double width, long total, double y, TextWriter w)
     {
         var inv = CultureInfo.InvariantCulture;
         string pct = (100.0 * n.Value / total).ToString("0.##", inv);
-        w.Write($"<g><title>{Esc(n.Name)} — {Format(n.Value, unit)} ({pct} %)</title>");
+        w.Write($"<g><title>{Esc(n.Name)} — {DurationText.Exact(n.Value)} ({pct} %)</title>");
         w.Write($"<rect x=\"{x.ToString("0.##", inv)}\" y=\"{y.ToString("0.##", inv)}\" width=\"{width.ToString("0.##", inv)}\" height=\"{(FrameHeight - 1).ToString(inv)}\" fill=\"{Color(n.Name, level)}\"/>");
         int fits = (int)((width - 6) / CharWidth);
         if (fits >= 3)
@@ -70,10 +44,10 @@ public static class FlameGraphSvgRenderer
         }
         w.Write("</g>\n");
         double cx = x;
-        foreach (var c in n.Children.Values.OrderBy(c => c.Name, StringComparer.Ordinal))
+        foreach (var c in n.Children)
         {
             double cw = width * c.Value / n.Value;
-            if (cw >= MinWidth) Draw(c, level + 1, cx, cw, total, y - FrameHeight, w, unit);
+            if (cw >= MinWidth) Draw(c, level + 1, cx, cw, total, y - FrameHeight, w);
             cx += cw;
         }
     }
@@ -88,13 +62,6 @@ public static class FlameGraphSvgRenderer
             else sb.Append(c);
         }
         return SecurityElement.Escape(sb.ToString());
-    }
-
-    static string Format(long value, string unit)
-    {
-        if (unit != "ns") return $"{value} {unit}";
-        var inv = CultureInfo.InvariantCulture;
-        return value >= 1_000_000 ? (value / 1e6).ToString("0.###", inv) + " ms" : (value / 1e3).ToString("0.###", inv) + " µs";
     }
 
     static string Color(string name, int level)

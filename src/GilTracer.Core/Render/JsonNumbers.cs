@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace GilTracer.Core.Render;
 
-/// <summary>Exact number formats the JSON outputs share.</summary>
+/// <summary>The Chrome trace's exact time format.</summary>
 static class JsonNumbers
 {
     /// <summary>Nanoseconds as microseconds with three decimals ("12.345"), exact (no double rounding).</summary>
@@ -19,12 +19,5 @@ static class JsonNumbers
         n += used;
         w.WritePropertyName(name);
         w.WriteRawValue(buf[..n], skipInputValidation: true);
-    }
-
-    /// <summary>Percentages rounded to 0.001, enough for the table and stable in tests; JSON has no NaN (an empty
-    /// life), so that is null.</summary>
-    public static void WritePct(Utf8JsonWriter w, string name, double pct)
-    {
-        if (double.IsFinite(pct)) w.WriteNumber(name, Math.Round(pct, 3)); else w.WriteNull(name);
     }
 }

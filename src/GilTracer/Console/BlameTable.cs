@@ -1,4 +1,5 @@
 using GilTracer.Core.Model;
+using GilTracer.Core.Render;
 using Spectre.Console;
 
 namespace GilTracer.Console;
@@ -35,5 +36,5 @@ public static class BlameTable
                      $"about {Ms(f.EstOverheadNs)} added to the program ({f.EstNsPerEvent:F0} ns per event)[/]");
     }
 
-    static string Ms(long ns) => ns >= 1_000_000 ? $"{ns / 1e6:F1} ms" : $"{ns / 1e3:F1} µs";
+    static string Ms(long ns) => DurationText.Fixed(ns, msDecimals: 1);
 }

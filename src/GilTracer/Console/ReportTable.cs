@@ -1,4 +1,5 @@
 using GilTracer.Core.Model;
+using GilTracer.Core.Render;
 using Spectre.Console;
 
 namespace GilTracer.Console;
@@ -65,5 +66,5 @@ public static class ReportTable
 
     static string Colour(double pct, string colour) => pct >= 20 ? $"[{colour}]{pct:F1}[/]" : pct.ToString("F1");
 
-    static string Ms(long ns) => ns >= 1_000_000 ? $"{ns / 1e6:F2} ms" : $"{ns / 1e3:F1} µs";
+    static string Ms(long ns) => DurationText.Fixed(ns, msDecimals: 2);
 }

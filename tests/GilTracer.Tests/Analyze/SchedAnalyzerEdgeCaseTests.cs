@@ -152,8 +152,8 @@ public class SchedAnalyzerEdgeCaseTests
                    "garbage\n" + Switch(100, 101, "S", 100, 2.0) + Switch(100, 100, "D", 0, 3.0)[..60];
         var reader = new PerfScriptTextReader();
         var run = SchedRun.Of(TestSupport.ReadText(text, reader), TaskScope.Tree([100]));
-        Assert.True(reader.MalformedLines >= 2);
-        Assert.True(reader.Truncated || reader.MalformedLines >= 3);
+        Assert.True(reader.Result.MalformedLines >= 2);
+        Assert.True(reader.Result.Truncated || reader.Result.MalformedLines >= 3);
         Assert.Equal(2, run.Report.Threads.Count);
         run.AssertInvariants();
     }

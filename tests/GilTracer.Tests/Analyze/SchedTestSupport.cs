@@ -31,8 +31,7 @@ sealed class SchedRun : IIntervalSink
             gil.Process(e);
             run.States.Process(e);
         }
-        run.Report = gil.Finish();
-        run.States.Finish(run.Report);
+        run.Report = run.States.Finish(gil.Finish());
         return run;
     }
 

@@ -64,7 +64,7 @@ public sealed class PerfDataLiveTests : IDisposable
         for (int i = 0; i < Math.Min(expected.Count, actual.Count); i++)
             Assert.True(expected[i] == actual[i], $"event {i} of {expected.Count}: perf script {expected[i]}, reader {actual[i]}");
         Assert.Equal(expected.Count, actual.Count);
-        Assert.Equal(expected.Where(e => e.Kind == EventKind.Lost).Sum(e => (long)e.Other), reader.LostEvents);
+        Assert.Equal(expected.Where(e => e.Kind == EventKind.Lost).Sum(e => (long)e.LostCount), reader.LostEvents);
         Assert.Equal(9, actual.Where(e => e.Kind <= EventKind.DropGilReturn).Select(e => e.Tid).Distinct().Count());
 
         // the text path the CLI used before (perf script piped into the text reader) analyses to the same numbers

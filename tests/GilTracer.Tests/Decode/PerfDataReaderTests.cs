@@ -39,7 +39,7 @@ public class PerfDataReaderTests
         // timestamps are CLOCK_MONOTONIC ns and never go backwards
         for (int i = 1; i < events.Count; i++) Assert.True(events[i].TimestampNs >= events[i - 1].TimestampNs || events[i].TimestampNs == 0 || events[i - 1].TimestampNs == 0, $"event {i} goes back in time");
         Assert.Contains(events, e => e.Kind == EventKind.Comm && e.Comm == "python3.11");
-        Assert.Equal(2, events.Count(e => e.Kind == EventKind.Fork && e.OtherPid == e.Pid)); // two threads created
+        Assert.Equal(2, events.Count(e => e.Kind == EventKind.Fork && e.ChildPid == e.Pid)); // two threads created
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public class PerfDataReaderTests
         var switches = new PerfDataReader(Fixture("sched.perf.data")).ReadEvents().Where(e => e.Kind == EventKind.SchedSwitch).ToList();
         Assert.Contains(switches, e => e.State == ThreadRunState.Sleeping);
         Assert.Contains(switches, e => e.State == ThreadRunState.Runnable);
-        Assert.All(switches, e => Assert.NotEqual(e.Tid, e.Other));
+        Assert.All(switches, e => Assert.NotEqual(e.Tid, e.NextTid));
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public class PerfDataReaderTests
         var lost = reader.ReadEvents().Where(e => e.Kind == EventKind.Lost).ToList();
         // perf script --show-lost-events prints one PERF_RECORD_LOST of 18; perf also wrote LOST_SAMPLES 4+4+5+5
         // per event at the end: the same 18, not 18 more.
-        Assert.Equal(18, lost.Sum(e => e.Other));
+        Assert.Equal(18, lost.Sum(e => e.LostCount));
         Assert.Equal(18, reader.LostEvents);
     }
 

@@ -11,7 +11,7 @@ namespace GilTracer.Tests.Decode;
 public class PerfDataVsTextReaderTests
 {
     /// <summary>Lost events carry a time and thread in perf.data, not in perf script's text: compare their counts only.</summary>
-    internal static TraceEvent Normalize(TraceEvent e) => e.Kind == EventKind.Lost ? new TraceEvent(EventKind.Lost, 0, 0, 0, Other: e.Other) : e;
+    internal static TraceEvent Normalize(TraceEvent e) => e.Kind == EventKind.Lost ? new TraceEvent(EventKind.Lost, 0, 0, 0) { LostCount = e.LostCount } : e;
 
     internal static void AssertSameStreams(IReadOnlyList<TraceEvent> text, IReadOnlyList<TraceEvent> data)
     {

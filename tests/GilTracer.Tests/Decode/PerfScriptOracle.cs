@@ -48,11 +48,11 @@ internal static class PerfScriptOracle
             var nums = rest[16..].Replace("(", "").Replace(")", "").Split(':');
             int p = int.Parse(nums[0]), t = int.Parse(nums[1]), pp = int.Parse(nums[2]), pt = int.Parse(nums[3]);
             return rest[12] == 'F'
-                ? new TraceEvent(EventKind.Fork, ts, pp, pt, cpu, Other: t, OtherPid: p, Comm: comm)
+                ? new TraceEvent(EventKind.Fork, ts, pp, pt, cpu, ChildPid: p, Comm: comm) { ChildTid = t }
                 : new TraceEvent(EventKind.Exit, ts, p, t, cpu, Comm: comm);
         }
         if (rest.StartsWith("PERF_RECORD_LOST", StringComparison.Ordinal))
-            return new TraceEvent(EventKind.Lost, ts, pid, tid, cpu, Other: int.Parse(rest[(rest.LastIndexOf(' ') + 1)..]));
+            return new TraceEvent(EventKind.Lost, ts, pid, tid, cpu) { LostCount = int.Parse(rest[(rest.LastIndexOf(' ') + 1)..]) };
         if (rest.StartsWith("PERF_RECORD", StringComparison.Ordinal)) return null;
 
         int nameEnd = rest.IndexOf(": ", StringComparison.Ordinal);
@@ -61,13 +61,13 @@ internal static class PerfScriptOracle
         switch (name)
         {
             case "sched:sched_switch":
-                return new TraceEvent(EventKind.SchedSwitch, ts, pid, Int(fields, "prev_pid"), cpu, Other: Int(fields, "next_pid"), State: State(Word(fields, "prev_state")), Comm: comm);
+                return new TraceEvent(EventKind.SchedSwitch, ts, pid, Int(fields, "prev_pid"), cpu, State: State(Word(fields, "prev_state")), Comm: comm) { NextTid = Int(fields, "next_pid") };
             case "sched:sched_wakeup":
-                return new TraceEvent(EventKind.SchedWakeup, ts, pid, tid, cpu, Other: Int(fields, "pid"), Comm: comm);
+                return new TraceEvent(EventKind.SchedWakeup, ts, pid, tid, cpu, Comm: comm) { WokenTid = Int(fields, "pid") };
             case "sched:sched_wakeup_new":
-                return new TraceEvent(EventKind.SchedWakeupNew, ts, pid, tid, cpu, Other: Int(fields, "pid"), Comm: comm);
+                return new TraceEvent(EventKind.SchedWakeupNew, ts, pid, tid, cpu, Comm: comm) { WokenTid = Int(fields, "pid") };
             case "sched:sched_process_fork":
-                return new TraceEvent(EventKind.Fork, ts, pid, Int(fields, "pid"), cpu, Other: Int(fields, "child_pid"), Comm: comm);
+                return new TraceEvent(EventKind.Fork, ts, pid, Int(fields, "pid"), cpu, Comm: comm) { ChildTid = Int(fields, "child_pid") };
             case "sched:sched_process_exit":
                 return new TraceEvent(EventKind.Exit, ts, pid, Int(fields, "pid"), cpu, Comm: comm, PidKnown: Int(fields, "pid") == tid);
         }

@@ -51,9 +51,9 @@ public class PerfScriptTextReaderTests
             "          python 3040116 [037] 5563911.112496:                sched:sched_switch: prev_comm=python prev_pid=3040116 prev_prio=120 prev_state=S ==> next_comm=swapper/37 next_pid=0 next_prio=120\n");
         Assert.Equal([EventKind.SchedSwitch, EventKind.Fork, EventKind.SchedWakeupNew, EventKind.SchedWakeup, EventKind.SchedSwitch], events.Select(e => e.Kind));
         Assert.Equal(ThreadRunState.Runnable, events[0].State);
-        Assert.Equal(2502104, events[0].Other);
-        Assert.Equal(3040116, events[1].Other);
-        Assert.Equal(3040114, events[3].Other);
+        Assert.Equal(2502104, events[0].NextTid);
+        Assert.Equal(3040116, events[1].ChildTid);
+        Assert.Equal(3040114, events[3].WokenTid);
         Assert.Equal(ThreadRunState.Sleeping, events[4].State);
     }
 
@@ -80,8 +80,8 @@ public class PerfScriptTextReaderTests
         var reader = new PerfScriptTextReader();
         var events = TestSupport.ReadText("hello world\n\u0000\u0001binary: 12: x\nfoo 1.2.3: bar\n", reader);
         Assert.Empty(events);
-        Assert.Equal(3, reader.MalformedLines);
-        Assert.Equal(0, reader.Samples);
+        Assert.Equal(3, reader.Result.MalformedLines);
+        Assert.Equal(0, reader.Result.Events);
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public class PerfScriptTextReaderTests
         var reader = new PerfScriptTextReader();
         var events = TestSupport.ReadText("p 5/6 [000] 1.5: g:take_gil: (1)\np 5/6 [000] 1.6: g:take_g", reader);
         Assert.Single(events, e => e.Kind == EventKind.TakeGil);
-        Assert.True(reader.Truncated);
+        Assert.True(reader.Result.Truncated);
     }
 
     [Fact]

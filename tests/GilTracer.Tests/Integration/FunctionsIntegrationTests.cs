@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GilTracer.Core.Analyze;
 using GilTracer.Core.Model;
 using GilTracer.Core.Pipeline;
 using GilTracer.Core.Probe;
@@ -50,7 +51,7 @@ public class FunctionsIntegrationTests
         Assert.StartsWith("hog_the_gil (hog_the_gil.py:", blame0.GetProperty("function").GetString());
         Assert.True(blame0.GetProperty("pct_of_all_wait").GetDouble() > 60);
         Assert.True(summary.RootElement.GetProperty("function_tracing").GetProperty("records").GetInt64() > 100);
-        foreach (var (file, _) in FunctionAttribution.FlameGraphs)
+        foreach (var (file, _) in FunctionJoin.Graphs)
         {
             Assert.True(new FileInfo(Path.Combine(dir, file + ".folded")).Length > 0, file);
             Assert.Contains("<svg", File.ReadAllText(Path.Combine(dir, file + ".svg")));

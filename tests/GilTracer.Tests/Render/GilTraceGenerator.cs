@@ -83,14 +83,13 @@ internal sealed class GilTraceGenerator
 
     GilReport BuildReport(long start, long end, int mainTid, string[] names, int[] tids)
     {
-        var report = new GilReport { StartNs = start, EndNs = end, ExitCode = 0, EventCount = Intervals.Count * 2 };
+        var threads = new List<ThreadSummary>();
         for (int k = 0; k < tids.Length; k++)
         {
             var mine = Intervals.Where(i => i.Tid == tids[k]).ToList();
             long s = mine.Min(i => i.StartNs), e = mine.Max(i => i.EndNs), total = e - s;
             long hold = mine.Where(i => i.State == GilState.Hold).Sum(i => i.DurationNs);
             long wait = mine.Where(i => i.State == GilState.Wait).Sum(i => i.DurationNs);
-            long nogil = total - hold - wait;
             ThreadStates? states = null;
             if (Sched.Count > 0)
             {
@@ -98,15 +97,17 @@ internal sealed class GilTraceGenerator
                 double P(SchedState st) => 100.0 * ss.Where(i => i.State == st).Sum(i => i.DurationNs) / total;
                 states = new ThreadStates(P(SchedState.Running), P(SchedState.Runnable), P(SchedState.Sleeping), P(SchedState.SleepingGil), P(SchedState.Disk));
             }
-            report.Threads.Add(new ThreadSummary(Pid, tids[k], names[k], tids[k] == mainTid, s, e, nogil, hold, wait,
-                100.0 * nogil / total, 100.0 * hold / total, 100.0 * wait / total,
-                mine.Count(i => i.State == GilState.Hold), states));
+            threads.Add(new ThreadSummary
+            {
+                Pid = Pid, Tid = tids[k], Name = names[k], IsMain = tids[k] == mainTid, StartNs = s, EndNs = e, HoldNs = hold, WaitNs = wait,
+                Acquisitions = mine.Count(i => i.State == GilState.Hold), States = states,
+            });
         }
         var waits = Intervals.Where(i => i.State == GilState.Wait).Select(i => i.DurationNs).Order().ToArray();
         long Pct(double p) => waits.Length == 0 ? 0 : waits[Math.Min(waits.Length - 1, (int)(p * waits.Length))];
         var holds = Intervals.Where(i => i.State == GilState.Hold).ToList();
-        report.Gils.Add(new GilSummary(Pid, 100.0 * holds.Sum(i => i.DurationNs) / (end - start), holds.Count, holds.Count - 1,
-            Pct(0.5), Pct(0.9), Pct(0.99), waits.LastOrDefault(), holds.Max(i => i.DurationNs), 0, start, end));
-        return report;
+        var gil = new GilSummary(Pid, 100.0 * holds.Sum(i => i.DurationNs) / (end - start), holds.Count, holds.Count - 1,
+            Pct(0.5), Pct(0.9), Pct(0.99), waits.LastOrDefault(), holds.Max(i => i.DurationNs), 0, start, end);
+        return new GilReport { StartNs = start, EndNs = end, ExitCode = 0, EventCount = Intervals.Count * 2, Threads = threads, Gils = [gil] };
     }
 }

@@ -27,12 +27,11 @@ public sealed class HtmlReportBrowserTests
         Directory.CreateDirectory(_dir);
     }
 
-    string WriteReport(string name, GilTraceGenerator gen, GilReport report, HtmlReportOptions? options = null, Action<HtmlReportRenderer>? extra = null)
+    string WriteReport(string name, GilTraceGenerator gen, GilReport report, HtmlReportOptions? options = null)
     {
         var renderer = new HtmlReportRenderer(options);
         foreach (var i in gen.Intervals) renderer.OnGilInterval(i);
         foreach (var i in gen.Sched) renderer.OnSchedInterval(i);
-        extra?.Invoke(renderer);
         var path = Path.Combine(_dir, name);
         renderer.Write(report, path);
         return path;
@@ -113,9 +112,12 @@ public sealed class HtmlReportBrowserTests
     {
         var gen = new GilTraceGenerator(3);
         var report = gen.Contention([Hostile, "</script><script>alert(2)</script>"], 5_000_000, 300_000_000);
-        report.Warnings.Add("warning with " + Hostile);
-        var path = WriteReport("hostile.html", gen, report, new HtmlReportOptions { Title = Hostile },
-            rr => rr.AddFlameGraph("held while others waited", $"main;{Hostile} 10\nmain;work 5\n"));
+        report = report with
+        {
+            Warnings = ["warning with " + Hostile],
+            FlameGraphs = [TestSupport.Flame("held while others waited", $"main;{Hostile} 10\nmain;work 5\n")],
+        };
+        var path = WriteReport("hostile.html", gen, report, new HtmlReportOptions { Title = Hostile });
         var r = BrowserCheck.Run(path);
 
         AssertCleanPage(r);
@@ -173,13 +175,16 @@ public sealed class HtmlReportBrowserTests
         var gen = new GilTraceGenerator(9);
         var report = gen.Contention(["hog", "needy-1", "needy-2"], 5_000_000, 500_000_000);
         var tids = report.Threads.Where(t => t.Name.StartsWith("needy")).Select(t => t.Tid).ToList();
-        report.Blame.Add(new BlameRow("hog_the_gil (app.py:12)", 400_000_000, 81.5, tids));
-        report.Blame.Add(new BlameRow("<gc gen 2>", 20_000_000, 4.1, tids.Take(1).ToList()));
-        var path = WriteReport("blame.html", gen, report, extra: rr =>
+        report = report with
         {
-            rr.AddFlameGraph("where threads held the GIL while others waited", "main;run;hog_the_gil 400000000\nmain;run;<gc gen 2> 20000000\n");
-            rr.AddFlameGraph("where threads waited", "main;run;needy 300000000\n");
-        });
+            Blame = [new BlameRow("hog_the_gil (app.py:12)", 400_000_000, 81.5, tids), new BlameRow("<gc gen 2>", 20_000_000, 4.1, tids.Take(1).ToList())],
+            FlameGraphs =
+            [
+                TestSupport.Flame("where threads held the GIL while others waited", "main;run;hog_the_gil 400000000\nmain;run;<gc gen 2> 20000000\n"),
+                TestSupport.Flame("where threads waited", "main;run;needy 300000000\n"),
+            ],
+        };
+        var path = WriteReport("blame.html", gen, report);
         var r = BrowserCheck.Run(path);
         AssertCleanPage(r);
         var rows = r.GetProperty("blame").GetProperty("rows").EnumerateArray().ToList();

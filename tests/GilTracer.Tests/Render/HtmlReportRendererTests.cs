@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using GilTracer.Core.Model;
+using GilTracer.Core.Render;
 using GilTracer.Core.Render.Html;
 
 namespace GilTracer.Tests.Render;
@@ -11,11 +12,10 @@ public sealed class HtmlReportRendererTests
 {
     const string Hostile = "<img src=x onerror=alert(1)>\"'&</script>\u2028";
 
-    static string Render(GilReport report, IEnumerable<GilInterval> intervals, HtmlReportOptions? options = null, Action<HtmlReportRenderer>? extra = null)
+    static string Render(GilReport report, IEnumerable<GilInterval> intervals, HtmlReportOptions? options = null)
     {
         var r = new HtmlReportRenderer(options);
         foreach (var i in intervals) r.OnGilInterval(i);
-        extra?.Invoke(r);
         var ms = new MemoryStream();
         r.Write(report, ms);
         return Encoding.UTF8.GetString(ms.ToArray());
@@ -32,8 +32,8 @@ public sealed class HtmlReportRendererTests
     static GilReport OneThread(string name) => new()
     {
         StartNs = 1000, EndNs = 11_000, ExitCode = 0,
-        Threads = { new ThreadSummary(1, 1, name, true, 1000, 11_000, 2000, 6000, 2000, 20, 60, 20, 1) },
-        Gils = { new GilSummary(1, 60, 1, 0, 2000, 2000, 2000, 2000, 6000, 0, 1000, 11_000) },
+        Threads = [new ThreadSummary { Pid = 1, Tid = 1, Name = name, IsMain = true, StartNs = 1000, EndNs = 11_000, HoldNs = 6000, WaitNs = 2000, Acquisitions = 1 }],
+        Gils = [new GilSummary(1, 60, 1, 0, 2000, 2000, 2000, 2000, 6000, 0, 1000, 11_000)],
     };
 
     static readonly GilInterval[] OneThreadSpans =
@@ -45,10 +45,8 @@ public sealed class HtmlReportRendererTests
     public void HostileNames_AreEscapedInTheDataBlock_AndRoundTrip()
     {
         var report = OneThread(Hostile);
-        report.Warnings.Add(Hostile);
-        report.Blame.Add(new BlameRow(Hostile, 5, 50, [1]));
-        var html = Render(report, OneThreadSpans, new HtmlReportOptions { Title = Hostile },
-            r => r.AddFlameGraph(Hostile, $"a;{Hostile} 3\n"));
+        report = report with { Warnings = [Hostile], Blame = [new BlameRow(Hostile, 5, 50, [1])], FlameGraphs = [TestSupport.Flame(Hostile, $"a;{Hostile} 3\n")] };
+        var html = Render(report, OneThreadSpans, new HtmlReportOptions { Title = Hostile });
         var data = DataBlock(html);
         Assert.DoesNotContain('<', data);
         Assert.DoesNotContain('>', data);
@@ -184,11 +182,10 @@ public sealed class HtmlReportRendererTests
     }
 
     [Fact]
-    public void FlameGraph_FoldsStacksIntoATree_AndCountsBadLines()
+    public void FlameGraph_FoldsStacksIntoATree()
     {
-        var tree = new FlameGraphTree("t").AddFolded("a;b;c 3\na;b 2\na;d 5\nnot a count\n\n");
+        var tree = new FlameGraphTree(TestSupport.Flame("t", "a;b;c 3\na;b 2\na;d 5\n"));
         Assert.Equal(10, tree.Total);
-        Assert.Equal(1, tree.MalformedLines);
         var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms)) tree.WriteJson(w);
         using var doc = JsonDocument.Parse(ms.ToArray());

@@ -18,20 +18,15 @@ public class TraceCombinerTests : IDisposable
     {
         var path = Path.Combine(_tmp, "trace.json");
         var dir = BlameFixtures.Dir("hog312");
-        var fn = Core.Pipeline.FunctionAttribution.Load(dir)!;
-        var analyzer = new GilAnalyzer();
-        fn.AddThreadNames(analyzer);
-        using (var chrome = new ChromeTraceRenderer(path))
-        {
-            analyzer.AddSink(chrome);
-            analyzer.AddSink(fn.Sink);
-            using (var gz = new GZipStream(File.OpenRead(Path.Combine(dir, "perf.txt.gz")), CompressionMode.Decompress))
-                analyzer.Process(new PerfScriptTextReader().Read(gz));
-            var report = analyzer.Finish();
-            fn.Complete(report, _tmp);
-            fn.WriteChromeSpans(chrome, report);
-            chrome.Finish(report);
-        }
+        var analysis = new RecordingAnalysis(new AnalysisSetup { Functions = FunctionTraceReader.Read(dir) });
+        var chrome = new ChromeTraceRenderer(File.Create(path));
+        analysis.AddSink(chrome);
+        using (var gz = new GZipStream(File.OpenRead(Path.Combine(dir, "perf.txt.gz")), CompressionMode.Decompress))
+            foreach (var e in new PerfScriptTextReader().Read(gz))
+                if (analysis.Admit(e)) analysis.Process(e);
+        var report = analysis.Finish(new ReportContext());
+        chrome.OnFunctionCalls(analysis.Calls(report)!);
+        chrome.Write(report);
         return path;
     }
 

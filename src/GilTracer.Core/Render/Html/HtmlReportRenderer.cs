@@ -15,27 +15,32 @@ public sealed record HtmlReportOptions
 }
 
 /// <summary>
-/// The self-contained HTML report: collects intervals as the analyzer streams them (pass it as an
-/// <see cref="IIntervalSink"/>), then <see cref="Write(GilReport, Stream)"/> writes one file with the page's
-/// HTML, CSS and JS (embedded resources) and the data as JSON in a <c>script type="application/json"</c>
-/// block. Nothing from the trace is ever written as markup; a Content-Security-Policy with hashes lets only
-/// our own script and style run and forbids every network request.
+/// The self-contained HTML report: collects intervals as the analyzer streams them and the function tracer's calls,
+/// then <see cref="Write(GilReport, Stream)"/> writes one file with the page's HTML, CSS and JS (embedded resources)
+/// and the data as JSON in a <c>script type="application/json"</c> block: the report's numbers as summary.json has
+/// them, the timelines, and the report's flame graphs. Nothing from the trace is ever written as markup; a
+/// Content-Security-Policy with hashes lets only our own script and style run and forbids every network request.
 /// </summary>
-public sealed class HtmlReportRenderer : IIntervalSink
+public sealed class HtmlReportRenderer : IReportOutput, IIntervalSink
 {
     static readonly string[] ScriptParts = ["format.js", "timeline.js", "view.js", "tables.js", "flame.js", "main.js"];
 
     readonly HtmlReportOptions _options;
     readonly SpanCollector _spans;
-    readonly List<FlameGraphTree> _flames = new();
     readonly FunctionSpanStore _functions;
+    readonly (OutputFiles Files, string Path)? _destination;
 
+    /// <summary>A report written by <see cref="Write(GilReport, Stream)"/> or <see cref="Write(GilReport, string)"/>.</summary>
     public HtmlReportRenderer(HtmlReportOptions? options = null)
     {
         _options = options ?? new HtmlReportOptions();
         _spans = new SpanCollector(_options.MaxStoredSpans);
         _functions = new FunctionSpanStore(_options.MaxFunctionSpans);
     }
+
+    /// <summary>An output of a pass: <see cref="Write(GilReport)"/> writes it to path.</summary>
+    public HtmlReportRenderer(OutputFiles files, string path, HtmlReportOptions? options = null) : this(options) =>
+        _destination = (files, path);
 
     public long ReceivedSpans => _spans.ReceivedSpans;
     public long StoredSpans => _spans.StoredSpans;
@@ -46,20 +51,23 @@ public sealed class HtmlReportRenderer : IIntervalSink
 
     public void OnSchedInterval(in SchedInterval interval) => _spans.AddSched(interval);
 
-    /// <summary>
-    /// Adds a flame graph from folded stacks (<c>a;b;c 12</c> lines), e.g. where threads held the GIL while others
-    /// waited. <paramref name="unit"/> "ns" shows counts as durations; anything else as plain counts (samples).
-    /// </summary>
-    public FlameGraphTree AddFlameGraph(string title, string foldedStacks, string unit = "ns")
+    /// <summary>Python calls (--functions): the tooltip names the innermost call at the hovered time.</summary>
+    public void OnFunctionCalls(FunctionCalls calls)
     {
-        var tree = new FlameGraphTree(title, unit).AddFolded(foldedStacks);
-        _flames.Add(tree);
-        return tree;
+        var names = new Dictionary<int, string>();
+        foreach (var c in calls.Calls)
+        {
+            if (!names.TryGetValue(c.FunctionId, out var name)) names[c.FunctionId] = name = calls.Function(c.FunctionId).Display;
+            _functions.Add(calls.Pid, c.Tid, c.StartNs, c.EndNs, c.Depth, name);
+        }
     }
 
-    /// <summary>A Python call (from --functions): the tooltip names the innermost call at the hovered time.</summary>
-    public void OnFunctionSpan(int pid, int tid, long startNs, long endNs, int depth, string function) =>
-        _functions.Add(pid, tid, startNs, endNs, depth, function);
+    public void Write(GilReport report)
+    {
+        var (files, path) = _destination ?? throw new InvalidOperationException("this report has no file: use Write(report, stream)");
+        using var file = files.Create(path);
+        Write(report, file);
+    }
 
     public void Write(GilReport report, string path)
     {
@@ -88,7 +96,7 @@ public sealed class HtmlReportRenderer : IIntervalSink
 
         WriteText(output, head);
         WriteText(output, "<script type=\"application/json\" id=\"data\">");
-        new ReportDataWriter(report, _spans, _flames, _functions, _options.Title).Write(output);
+        new ReportDataWriter(report, _spans, report.FlameGraphs.Select(g => new FlameGraphTree(g)).ToList(), _functions, _options.Title).Write(output);
         WriteText(output, "</script>");
         WriteText(output, tail);
         output.Flush();

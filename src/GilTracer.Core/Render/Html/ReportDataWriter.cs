@@ -43,9 +43,8 @@ internal sealed class ReportDataWriter
         w.WriteBoolean("hasSched", _spans.HasSched || _report.Threads.Any(t => t.States is not null));
 
         // the report's numbers exactly as summary.json has them, so the page and the file cannot disagree
-        w.WriteStartObject("report");
-        SummaryJsonRenderer.WriteFields(w, _report);
-        w.WriteEndObject();
+        w.WritePropertyName("report");
+        SummaryJson.Of(_report).Write(w);
         WriteLanes(w, origin);
         if (_functions is { Any: true }) _functions.WriteJson(w, origin); else w.WriteNull("functions");
         w.WriteStartArray("flames");

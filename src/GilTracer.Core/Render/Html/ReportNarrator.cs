@@ -27,7 +27,7 @@ public static class ReportNarrator
         string Name(ThreadSummary t) => dup.Contains(t.Name) ? $"{t.Name} (tid {t.Tid})" : t.Name;
         var who = DescribeThreads(report.Threads, Name);
         var where = processes.Count > 1 ? $" in {processes.Count} processes" : "";
-        var first = $"{who}{where}, traced for {Duration(report.DurationNs)}";
+        var first = $"{who}{where}, traced for {DurationText.Rounded(report.DurationNs)}";
 
         if (report.Gils.Count == 1)
             first += $"; the GIL was held {Pct(report.Gils[0].HeldPct)} of the time";
@@ -80,14 +80,5 @@ public static class ReportNarrator
         if (pct >= 99.5 && pct < 100) return (Math.Floor(pct * 10) / 10).ToString("0.0", ci) + " %";
         if (pct > 0 && pct < 10) return pct.ToString(pct < 1 ? "0.0#" : "0.#", ci) + " %";
         return pct.ToString("0", ci) + " %";
-    }
-
-    internal static string Duration(long ns)
-    {
-        double s = ns / 1e9;
-        if (s >= 1) return s.ToString(s >= 100 ? "0" : "0.0#", CultureInfo.InvariantCulture) + " s";
-        double ms = ns / 1e6;
-        if (ms >= 1) return ms.ToString(ms >= 100 ? "0" : "0.0#", CultureInfo.InvariantCulture) + " ms";
-        return (ns / 1e3).ToString("0.#", CultureInfo.InvariantCulture) + " µs";
     }
 }
