@@ -1,15 +1,47 @@
+using GilTracer.Core.Model;
+
 namespace GilTracer.Core.Locate;
 
+/// <summary>A separate debug file, loaded; Method "debuginfo" (a local file) or "debuginfod" (fetched), Note says which.</summary>
+public sealed record DebugFile(string Path, ElfImage Image, string Method, string Note);
+
 /// <summary>
-/// Finds the separate debug file of a stripped binary the way gdb does: by build-id
-/// (DIR/.build-id/ab/cdef….debug, the layout of Debian's -dbg/-dbgsym packages and debuginfod caches), then by
-/// .gnu_debuglink (next to the binary, in .debug/ beside it, or under DIR mirroring its path) with the CRC32
-/// the link records.
+/// Finds the separate debug file of a stripped binary: first a local one, the way gdb does, by build-id
+/// (DIR/.build-id/ab/cdef….debug, the layout of Debian's -dbg/-dbgsym packages; its own build-id must match) then by
+/// .gnu_debuglink (next to the binary, in .debug/ beside it, or under DIR mirroring its path) with the CRC32 the
+/// link records; then from debuginfod servers (<see cref="DebuginfodClient"/>).
 /// </summary>
 public static class DebugInfoLocator
 {
     public static readonly IReadOnlyList<string> DefaultDirectories = ["/usr/lib/debug"];
 
+    /// <summary>Local debug file, then debuginfod (DEBUGINFOD_URLS unless the options say otherwise), or null.
+    /// Servers that failed, and a local file that is not the binary's, add to <paramref name="warnings"/>.</summary>
+    public static DebugFile? Resolve(ElfImage binary, LocateOptions options, List<string> warnings)
+    {
+        if (Find(binary, options.DebugDirectories) is { } local)
+        {
+            try { return new DebugFile(local, ElfImage.Load(local), "debuginfo", $"symbols from the debug file {local}"); }
+            catch (GilTracerException e) { warnings.Add($"debug file ignored: {e.Message}"); }
+        }
+        var debuginfod = options.Debuginfod ?? DebuginfodOptions.FromEnvironment();
+        if (debuginfod.Urls.Count == 0 || binary.BuildId is not { } id) return null;
+        var fetched = DebuginfodClient.Fetch(id, debuginfod);
+        if (fetched.Path is not null)
+        {
+            try
+            {
+                var from = fetched.Url == "cache" ? "debuginfod's cache" : $"debuginfod ({fetched.Url})";
+                return new DebugFile(fetched.Path, ElfImage.Load(fetched.Path), "debuginfod", $"symbols from the debug file {fetched.Path}, from {from}");
+            }
+            catch (GilTracerException e) { warnings.Add($"debug file from debuginfod ignored: {e.Message}"); return null; }
+        }
+        if (fetched.Warnings.Count > 0)
+            warnings.Add($"no debug file for {binary.Path} (build-id {id}) from debuginfod, so its GIL code is found by disassembly: {string.Join("; ", fetched.Warnings)}");
+        return null;
+    }
+
+    /// <summary>A local debug file of <paramref name="binary"/>, or null.</summary>
     public static string? Find(ElfImage binary, IReadOnlyList<string>? debugDirectories = null)
     {
         var dirs = debugDirectories ?? DefaultDirectories;
@@ -18,7 +50,7 @@ public static class DebugInfoLocator
             foreach (var dir in dirs)
             {
                 var p = Path.Combine(dir, ".build-id", id[..2], id[2..] + ".debug");
-                if (File.Exists(p)) return p;
+                if (File.Exists(p) && SameBuildId(p, id)) return p;
             }
         }
         if (binary.DebugLink is var (name, crc))
@@ -30,6 +62,12 @@ public static class DebugInfoLocator
                 if (p != Path.GetFullPath(binary.Path) && File.Exists(p) && Crc32(p) == crc) return p;
         }
         return null;
+    }
+
+    /// <summary>True when the file's own build-id is <paramref name="id"/> (a stale or foreign file under the right name is not).</summary>
+    static bool SameBuildId(string path, string id)
+    {
+        try { return ElfImage.Load(path).BuildId == id; } catch (GilTracerException) { return false; }
     }
 
     static readonly uint[] Table = MakeTable();
