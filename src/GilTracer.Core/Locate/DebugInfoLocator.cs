@@ -16,8 +16,9 @@ public static class DebugInfoLocator
     public static readonly IReadOnlyList<string> DefaultDirectories = ["/usr/lib/debug"];
 
     /// <summary>Local debug file, then debuginfod (DEBUGINFOD_URLS unless the options say otherwise), or null.
-    /// Servers that failed, and a local file that is not the binary's, add to <paramref name="warnings"/>.</summary>
-    public static DebugFile? Resolve(ElfImage binary, LocateOptions options, List<string> warnings)
+    /// Servers that failed, and a debug file that cannot be read, add to <paramref name="warnings"/>; servers that do
+    /// not have the file to <paramref name="notes"/>.</summary>
+    public static DebugFile? Resolve(ElfImage binary, LocateOptions options, List<string> notes, List<string> warnings)
     {
         if (Find(binary, options.DebugDirectories) is { } local)
         {
@@ -36,6 +37,7 @@ public static class DebugInfoLocator
             }
             catch (GilTracerException e) { warnings.Add($"debug file from debuginfod ignored: {e.Message}"); return null; }
         }
+        if (fetched.Notes is { } said) notes.AddRange(said);
         if (fetched.Warnings.Count > 0)
             warnings.Add($"no debug file for {binary.Path} (build-id {id}) from debuginfod, so its GIL code is found by disassembly: {string.Join("; ", fetched.Warnings)}");
         return null;

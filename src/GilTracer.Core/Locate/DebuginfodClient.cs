@@ -42,8 +42,9 @@ public sealed record DebuginfodOptions(IReadOnlyList<string> Urls, string CacheD
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s > 0 ? TimeSpan.FromSeconds(s) : null;
 }
 
-/// <summary>A debug file from debuginfod (Path in the cache) or why there is none (Warnings: servers that failed).</summary>
-public sealed record DebuginfodResult(string? Path, string? Url, IReadOnlyList<string> Warnings);
+/// <summary>A debug file from debuginfod (Path in the cache; Url "cache" when it was there already) or why there is
+/// none: Warnings for servers that failed, Notes when they simply do not have it.</summary>
+public sealed record DebuginfodResult(string? Path, string? Url, IReadOnlyList<string> Warnings, IReadOnlyList<string>? Notes = null);
 
 /// <summary>
 /// Fetches a debug file by build-id from debuginfod servers (GET URL/buildid/ID/debuginfo), in bounded time, into
@@ -73,21 +74,21 @@ public static class DebuginfodClient
             File.Delete(cached); // not what it claims to be: fetch it again
         }
         else if (info.Exists && DateTime.UtcNow - info.LastWriteTimeUtc < CacheMissTime(options.CacheDirectory))
-            return new(null, null, ["debuginfod: no server had it when last asked (cached miss)"]);
+            return new(null, null, warnings, [$"no debuginfod server had build-id {buildId} when last asked (a miss remembered in {dir})"]);
 
         bool allSaidNo = true;
         foreach (var url in options.Urls)
         {
             if (!url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
             {
-                warnings.Add($"debuginfod: {url} is not an http(s) URL: skipped");
+                warnings.Add($"{url} is not an http(s) URL: skipped");
                 allSaidNo = false;
                 continue;
             }
             lock (Unreachable)
                 if (Unreachable.Contains(url))
                 {
-                    warnings.Add($"debuginfod: {url} not asked: it did not answer earlier in this run");
+                    warnings.Add($"{url} not asked: it did not answer earlier in this run");
                     allSaidNo = false;
                     continue;
                 }
@@ -95,10 +96,11 @@ public static class DebuginfodClient
             if (path is not null) return new(path, url, warnings);
             if (outcome is null) continue; // 404: this server does not have it
             allSaidNo = false;
-            warnings.Add($"debuginfod: {url}: {outcome}");
+            warnings.Add($"{url}: {outcome}");
         }
-        if (allSaidNo) RememberMiss(dir, cached);
-        return new(null, null, warnings);
+        if (!allSaidNo) return new(null, null, warnings);
+        RememberMiss(dir, cached);
+        return new(null, null, warnings, [$"no debuginfod server has build-id {buildId} ({string.Join(", ", options.Urls)})"]);
     }
 
     /// <summary>Downloads into a temporary file next to the cache entry, checks its build-id, then renames it into place.

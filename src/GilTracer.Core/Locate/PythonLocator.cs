@@ -60,7 +60,7 @@ public static class PythonLocator
         {
             method = "symbols";
             sites = SitesFromSymbols(elf, elf, notes);
-            if (sites.Count == 0 && DebugInfoLocator.Resolve(elf, options, warnings) is { } debug)
+            if (sites.Count == 0 && DebugInfoLocator.Resolve(elf, options, notes, warnings) is { } debug)
             {
                 notes.Add(debug.Note);
                 sites = SitesFromSymbols(debug.Image, elf, notes);
