@@ -114,4 +114,30 @@ public class ContainerAttachTests(ITestOutputHelper output)
             Directory.Delete(dir, true);
         }
     }
+
+    /// <summary>The CLI on a chrooted Python with no debug file anywhere: it attaches (its maps name host paths, which
+    /// once sent it to /proc/PID/root/&lt;host path&gt;) and reports both workers under the host pid. The numbers are the
+    /// heuristic's, judged by the heuristic's own tests.</summary>
+    [Fact]
+    public void AttachCliToAChrootedPythonWithoutDebugFiles()
+    {
+        var (launcher, pid, _) = StartInRoot("3.15", pidNamespace: false, 60);
+        var dir = Repo.TempDir();
+        try
+        {
+            var r = Cli.CliRunner.Run(["attach", pid.ToString(), "--duration", "2", "-o", dir], new Dictionary<string, string> { ["DEBUGINFOD_URLS"] = "" });
+            output.WriteLine(r.Stdout + r.Stderr);
+            Assert.Equal(0, r.ExitCode);
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+            var workers = summary.RootElement.GetProperty("threads").EnumerateArray().Where(t => !t.GetProperty("is_main").GetBoolean()).ToList();
+            Assert.Equal(["worker-1", "worker-2"], workers.Select(w => w.GetProperty("name").GetString()).Order());
+            Assert.All(workers, w => Assert.Equal(pid, w.GetProperty("pid").GetInt32()));
+        }
+        finally
+        {
+            launcher.Kill(true);
+            launcher.WaitForExit();
+            Directory.Delete(dir, true);
+        }
+    }
 }
