@@ -42,12 +42,12 @@ public class ContainerAttachTests(ITestOutputHelper output)
 
     /// <summary>A Python in the sid root, started with chroot (in a PID namespace of its own with
     /// <paramref name="pidNamespace"/>): the launcher, the Python's host pid, and what it printed before "ready".</summary>
-    internal static (Process Launcher, int Pid, List<string> Threads) StartInRoot(string version, bool pidNamespace, double seconds)
+    internal static (Process Launcher, int Pid, List<string> Threads) StartInRoot(string version, bool pidNamespace, double seconds, string? root = null)
     {
         Assert.Contains(version, SidChroot.Versions);
         var psi = new ProcessStartInfo(pidNamespace ? "unshare" : "chroot") { RedirectStandardOutput = true, UseShellExecute = false };
         var args = pidNamespace ? new List<string> { "--pid", "--fork", "--kill-child", "chroot" } : [];
-        args.AddRange([SidChroot.Root, $"python{version}", "-c", Target, seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        args.AddRange([root ?? SidChroot.Root, $"python{version}", "-c", Target, seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         foreach (var a in args) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
         var lines = new List<string>();

@@ -89,4 +89,33 @@ public class ProcessViewTests(ITestOutputHelper output)
         return stderr.Split('\n').Select(l => l.Split(',')).Where(f => f.Length > 2 && f[2].Contains(':'))
             .Sum(f => long.TryParse(f[0], out var n) ? n : 0);
     }
+
+    /// <summary>A debug file installed inside the process's root (python3.X-dbg in the container) is found there.</summary>
+    [Fact]
+    public void DebugFileInsideTheProcessRootIsUsed()
+    {
+        // A copy of the sid root made of hard links (nothing is written into the root itself), plus the debug file.
+        var root = Path.Combine(SidChroot.Cache, $"test-root-{Guid.NewGuid():N}");
+        var cp = Process.Start("cp", ["-al", SidChroot.Root, root])!;
+        cp.WaitForExit();
+        Assert.Equal(0, cp.ExitCode);
+        var id = SidChroot.BuildId("3.15");
+        var inRoot = Path.Combine(root, "usr/lib/debug/.build-id", id[..2], id[2..] + ".debug");
+        Directory.CreateDirectory(Path.GetDirectoryName(inRoot)!);
+        File.Copy(Path.Combine(SidChroot.DebugDir("3.15"), ".build-id", id[..2], id[2..] + ".debug"), inRoot);
+        var (launcher, pid, _) = ContainerAttachTests.StartInRoot("3.15", pidNamespace: true, 30, root);
+        try
+        {
+            var t = ProcessLocator.Locate(pid, new LocateOptions(Debuginfod: DebuginfodOptions.Off));
+            output.WriteLine(string.Join("\n", t.Notes));
+            Assert.Equal("debuginfo", t.Method);
+            Assert.Equal($"/proc/{pid}/root/usr/lib/debug/.build-id/{id[..2]}/{id[2..]}.debug", t.DebugFile);
+        }
+        finally
+        {
+            launcher.Kill(true);
+            launcher.WaitForExit();
+            Directory.Delete(root, true);
+        }
+    }
 }
