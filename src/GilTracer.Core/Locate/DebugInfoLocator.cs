@@ -20,11 +20,8 @@ public static class DebugInfoLocator
     /// not have the file to <paramref name="notes"/>.</summary>
     public static DebugFile? Resolve(ElfImage binary, LocateOptions options, List<string> notes, List<string> warnings)
     {
-        if (Find(binary, options.DebugDirectories) is { } local)
-        {
-            try { return new DebugFile(local, ElfImage.Load(local), "debuginfo", $"symbols from the debug file {local}"); }
-            catch (GilTracerException e) { warnings.Add($"debug file ignored: {e.Message}"); }
-        }
+        if (FindLoaded(binary, options.DebugDirectories, warnings) is var (local, image))
+            return new DebugFile(local, image, "debuginfo", $"symbols from the debug file {local}");
         var debuginfod = options.Debuginfod ?? DebuginfodOptions.FromEnvironment();
         if (debuginfod.Urls.Count == 0 || binary.BuildId is not { } id) return null;
         var fetched = DebuginfodClient.Fetch(id, debuginfod);
@@ -44,7 +41,9 @@ public static class DebugInfoLocator
     }
 
     /// <summary>A local debug file of <paramref name="binary"/>, or null.</summary>
-    public static string? Find(ElfImage binary, IReadOnlyList<string>? debugDirectories = null)
+    public static string? Find(ElfImage binary, IReadOnlyList<string>? debugDirectories = null) => FindLoaded(binary, debugDirectories, null)?.Path;
+
+    static (string Path, ElfImage Image)? FindLoaded(ElfImage binary, IReadOnlyList<string>? debugDirectories, List<string>? warnings)
     {
         var dirs = debugDirectories ?? DefaultDirectories;
         if (binary.BuildId is { Length: > 2 } id)
@@ -52,7 +51,8 @@ public static class DebugInfoLocator
             foreach (var dir in dirs)
             {
                 var p = Path.Combine(dir, ".build-id", id[..2], id[2..] + ".debug");
-                if (File.Exists(p) && SameBuildId(p, id)) return p;
+                // Its own build-id must match: a stale or foreign file under the right name is not the binary's.
+                if (File.Exists(p) && TryLoad(p, warnings) is { } image && image.BuildId == id) return (p, image);
             }
         }
         if (binary.DebugLink is var (name, crc))
@@ -61,15 +61,15 @@ public static class DebugInfoLocator
             var candidates = new List<string> { Path.Combine(binDir, name), Path.Combine(binDir, ".debug", name) };
             foreach (var dir in dirs) candidates.Add(Path.Combine(dir, binDir.TrimStart('/'), name));
             foreach (var p in candidates)
-                if (p != Path.GetFullPath(binary.Path) && File.Exists(p) && Crc32(p) == crc) return p;
+                if (p != Path.GetFullPath(binary.Path) && File.Exists(p) && Crc32(p) == crc && TryLoad(p, warnings) is { } image) return (p, image);
         }
         return null;
     }
 
-    /// <summary>True when the file's own build-id is <paramref name="id"/> (a stale or foreign file under the right name is not).</summary>
-    static bool SameBuildId(string path, string id)
+    static ElfImage? TryLoad(string path, List<string>? warnings)
     {
-        try { return ElfImage.Load(path).BuildId == id; } catch (GilTracerException) { return false; }
+        try { return ElfImage.Load(path); }
+        catch (GilTracerException e) { warnings?.Add($"debug file ignored: {e.Message}"); return null; }
     }
 
     static readonly uint[] Table = MakeTable();

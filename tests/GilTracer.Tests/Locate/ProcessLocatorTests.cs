@@ -37,6 +37,24 @@ public class ProcessLocatorTests(ITestOutputHelper output)
         Assert.Contains("no file", Assert.Throws<GilTracerException>(() => ProcessLocator.LocateFile("/nonexistent/python3.12")).Message);
     }
 
+    /// <summary>A debug file under the binary's build-id name whose own build-id differs (stale, or planted in a
+    /// container's root) is not used.</summary>
+    [Fact]
+    public void ForeignDebugFileUnderTheRightNameIsIgnored()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"giltracer-debug-{Guid.NewGuid():N}");
+        try
+        {
+            string id = SidChroot.BuildId("3.15"), other = SidChroot.BuildId("3.14");
+            var planted = Path.Combine(dir, ".build-id", id[..2], id[2..] + ".debug");
+            Directory.CreateDirectory(Path.GetDirectoryName(planted)!);
+            File.Copy(Path.Combine(SidChroot.DebugDir("3.14"), ".build-id", other[..2], other[2..] + ".debug"), planted);
+            Assert.Null(DebugInfoLocator.Find(ElfImage.Load(SidChroot.Python("3.15")), [dir]));
+            Assert.NotNull(DebugInfoLocator.Find(ElfImage.Load(SidChroot.Python("3.15")), [dir, SidChroot.DebugDir("3.15")]));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
     /// <summary>Two copies of one build (two files, one build-id): read and searched once, probed in each file.</summary>
     [Fact]
     public void OneBuildIsLocatedOnceForManyProcesses()
