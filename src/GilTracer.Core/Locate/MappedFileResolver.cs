@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using GilTracer.Core.Host;
 
 namespace GilTracer.Core.Locate;
 
@@ -14,7 +14,7 @@ public sealed record ResolvedFile(string Path, string ProcessPath, string Via);
 /// candidate counts only when it is the same file as the mapping (device and inode), so a path that a process's
 /// root redirects elsewhere (symlinks, a host file of the same name) is never opened as its binary.
 /// </summary>
-public static partial class MappedFileResolver
+public static class MappedFileResolver
 {
     public static ResolvedFile? Resolve(int pid, MappedRegion region)
     {
@@ -48,19 +48,11 @@ public static partial class MappedFileResolver
 
     public readonly record struct FileId(uint Major, uint Minor, ulong Inode);
 
-    const int AtFdCwd = -100;
-    const uint StatxIno = 0x100;
-
-    // statx (glibc 2.28+): struct statx has the same layout on every architecture, and gives the device as
-    // major:minor, as /proc/PID/maps prints it.
-    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
-
     /// <summary>Device and inode of the file a path leads to (symlinks followed), or null when it cannot be reached.</summary>
     public static unsafe FileId? Identify(string path)
     {
-        var buffer = stackalloc byte[256];
-        if (Statx(AtFdCwd, path, 0, StatxIno, buffer) != 0) return null;
+        var buffer = stackalloc byte[Libc.StatxSize];
+        if (Libc.Statx(Libc.AT_FDCWD, path, 0, Libc.STATX_INO, buffer) != 0) return null;
         var inode = *(ulong*)(buffer + 32);
         var major = *(uint*)(buffer + 136);
         var minor = *(uint*)(buffer + 140);
