@@ -45,4 +45,13 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "clock_gettime")]
     public static partial int ClockGetTime(int clock, TimeSpec* ts);
+
+    public const int AT_FDCWD = -100;
+    public const uint STATX_INO = 0x100;
+    /// <summary>Size of struct statx; its layout is the same on every architecture (stx_ino at 32, stx_dev_major/minor at 136/140).</summary>
+    public const int StatxSize = 256;
+
+    /// <summary>statx (glibc 2.28+): gives the device as major:minor, as /proc/PID/maps prints it.</summary>
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 }

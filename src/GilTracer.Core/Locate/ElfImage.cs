@@ -48,6 +48,14 @@ public sealed class ElfImage
         Symbols = symbols;
         foreach (var seg in elf.Segments.OfType<Segment<ulong>>())
             if (seg.Type == SegmentType.Load) _loads.Add((seg.Address, (ulong)seg.FileSize, (ulong)seg.Offset));
+        // Binaries may come from a process's root (untrusted): every range read later must lie inside the file.
+        ulong length = (ulong)bytes.LongLength;
+        foreach (var s in Sections)
+            if (s.Type != SectionType.NoBits && (s.Offset > length || s.Size > length - s.Offset))
+                throw new GilTracerException($"{path} is a damaged ELF file: its section {(s.Name.Length > 0 ? s.Name : "?")} lies past the end of the file ({bytes.Length} bytes)");
+        foreach (var (a, size, off) in _loads)
+            if (off > length || size > length - off || a + size < a)
+                throw new GilTracerException($"{path} is a damaged ELF file: a loadable segment lies past the end of the file ({bytes.Length} bytes)");
     }
 
     /// <summary>Loads and checks the file: ELF, 64-bit, x86-64; otherwise one clear line.</summary>
@@ -102,13 +110,14 @@ public sealed class ElfImage
                 var d = Data(s);
                 while (d.Length >= 12)
                 {
-                    int nameSize = BinaryPrimitives.ReadInt32LittleEndian(d), descSize = BinaryPrimitives.ReadInt32LittleEndian(d[4..]);
-                    int type = BinaryPrimitives.ReadInt32LittleEndian(d[8..]);
-                    int nameEnd = 12 + ((nameSize + 3) & ~3), descEnd = nameEnd + ((descSize + 3) & ~3);
-                    if (descEnd > d.Length || nameSize < 0 || descSize < 0) break;
+                    // long: sizes near 2^32 from a damaged note must not wrap around
+                    long nameSize = BinaryPrimitives.ReadUInt32LittleEndian(d), descSize = BinaryPrimitives.ReadUInt32LittleEndian(d[4..]);
+                    uint type = BinaryPrimitives.ReadUInt32LittleEndian(d[8..]);
+                    long nameEnd = 12 + ((nameSize + 3) & ~3L), descEnd = nameEnd + ((descSize + 3) & ~3L);
+                    if (descEnd > d.Length) break;
                     if (type == 3 && nameSize == 4 && d.Slice(12, 3).SequenceEqual("GNU"u8))
-                        return Convert.ToHexStringLower(d.Slice(nameEnd, descSize));
-                    d = d[descEnd..];
+                        return descSize == 0 ? null : Convert.ToHexStringLower(d.Slice((int)nameEnd, (int)descSize));
+                    d = d[(int)descEnd..];
                 }
             }
             return null;

@@ -37,6 +37,8 @@ public static class PythonLocator
     {
         var elf = ElfImage.Load(gilBinary);
         var notes = new List<string>();
+        var warnings = new List<string>();
+        string? debugFile = null;
         List<ProbeSite> sites;
         string method;
         if (options.TakeGilOffset is not null || options.DropGilOffset is not null)
@@ -58,11 +60,11 @@ public static class PythonLocator
         {
             method = "symbols";
             sites = SitesFromSymbols(elf, elf, notes);
-            if (sites.Count == 0 && DebugInfoLocator.Find(elf, options.DebugDirectories) is { } debugFile)
+            if (sites.Count == 0 && DebugInfoLocator.Resolve(elf, options, notes, warnings) is { } debug)
             {
-                notes.Add($"symbols from the debug file {debugFile}");
-                sites = SitesFromSymbols(ElfImage.Load(debugFile), elf, notes);
-                method = "debuginfo";
+                notes.Add(debug.Note);
+                sites = SitesFromSymbols(debug.Image, elf, notes);
+                (method, debugFile) = (debug.Method, debug.Path);
             }
             if (sites.Count == 0)
             {
@@ -75,6 +77,8 @@ public static class PythonLocator
             SharedLibrary = shared,
             Stripped = !elf.HasSymtab,
             Notes = notes,
+            DebugFile = method is "debuginfo" or "debuginfod" ? debugFile : null,
+            Warnings = warnings,
         };
     }
 

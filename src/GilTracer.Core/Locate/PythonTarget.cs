@@ -28,7 +28,7 @@ public sealed record PythonTarget(
     string Version,
     /// <summary>The ELF file that holds the GIL code: libpythonX.Y.so or the executable itself.</summary>
     string GilBinary,
-    /// <summary>How the sites were found: "symbols", "debuginfo", "heuristic", "override".</summary>
+    /// <summary>How the sites were found: "symbols", "debuginfo" (a local debug file), "debuginfod" (a fetched one), "heuristic", "override".</summary>
     string Method,
     IReadOnlyList<ProbeSite> Sites)
 {
@@ -38,10 +38,19 @@ public sealed record PythonTarget(
     public bool Stripped { get; init; }
     /// <summary>How the sites were found, in a line or two (debug file used, heuristic anchor, inlined releases).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+    /// <summary>The separate debug file whose symbols gave the sites (Method "debuginfo" or "debuginfod"), or null.</summary>
+    public string? DebugFile { get; init; }
+    /// <summary>What the user should hear about the locating (debuginfod servers that failed, a debug file refused).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
-/// <summary>Expert overrides: file offsets (in GilBinary) of take_gil and drop_gil, skipping every lookup.</summary>
-public sealed record LocateOptions(ulong? TakeGilOffset = null, ulong? DropGilOffset = null, IReadOnlyList<string>? DebugDirectories = null)
+/// <summary>
+/// Expert overrides: file offsets (in GilBinary) of take_gil and drop_gil, skipping every lookup. Where debug files
+/// are looked for (null: /usr/lib/debug) and which debuginfod servers are asked (null: DEBUGINFOD_URLS and the rest
+/// of the environment, as elfutils reads it; <see cref="DebuginfodOptions.Off"/>: none).
+/// </summary>
+public sealed record LocateOptions(ulong? TakeGilOffset = null, ulong? DropGilOffset = null, IReadOnlyList<string>? DebugDirectories = null,
+    DebuginfodOptions? Debuginfod = null)
 {
     /// <summary>"0x1a2b" or "6699"; null stays null; anything else is a usage error.</summary>
     public static ulong? ParseOffset(string? text, string option)

@@ -36,17 +36,20 @@ public static class AttachPipeline
         var target = ProcessLocator.Locate(o.Pid, o.Locate);
         ev.Verbose?.Invoke(ProbedRecording.Describe(target));
         foreach (var note in target.Notes) ev.Verbose?.Invoke(note);
+        foreach (var warning in target.Warnings) ev.Warning?.Invoke(warning);
 
         o.Outputs.CreateDirectories();
         File.Delete(o.Outputs.PerfDataPath);
         File.Delete(o.Outputs.SchedDataPath);
         if (o.ReadyFile is not null) File.Delete(o.ReadyFile);
         Dictionary<int, string> aliveAtStart = new();
+        Dictionary<int, int> hostTids = new(); // a names file from a PID namespace names threads by its own tids
         var outcome = ProbedRecording.Record(target.Sites, selector => new RecordRequest(
                 [selector], o.Outputs.PerfDataPath, [], o.MmapPages,
                 AttachPid: o.Pid, DurationSeconds: o.DurationSeconds, SchedOutputFile: o.EnableSched ? o.Outputs.SchedDataPath : null, OnEnabled: () =>
                 {
                     aliveAtStart = ProcessLocator.Threads(o.Pid);
+                    hostTids = ProcessLocator.HostTids(o.Pid);
                     if (o.ReadyFile is not null) File.WriteAllText(o.ReadyFile, $"{Environment.ProcessId}\n");
                     ev.Status?.Invoke(o.DurationSeconds is { } d
                         ? $"recording process {o.Pid} for {d} s (Ctrl-C stops earlier)"
@@ -60,6 +63,7 @@ public static class AttachPipeline
         }
         // Still alive now means alive when we stopped perf; gone means it ended during the recording.
         var aliveAtEnd = ProcessLocator.Threads(o.Pid);
+        foreach (var (inner, host) in ProcessLocator.HostTids(o.Pid)) hostTids[inner] = host;
         bool exited = aliveAtEnd.Count == 0;
         long endNs = outcome.StoppedNs != 0 ? outcome.StoppedNs : PerfControl.MonotonicNs();
         var window = new RecordingWindow(outcome.EnabledNs, exited ? outcome.EnabledNs : endNs,
@@ -70,7 +74,7 @@ public static class AttachPipeline
         foreach (var (tid, comm) in aliveAtStart) names[tid] = comm;
         foreach (var (tid, comm) in aliveAtEnd) names[tid] = comm;
         if (o.NamesFile is not null)
-            foreach (var (tid, name) in ThreadNamesReader.Read(o.NamesFile)) names[tid] = name;
+            foreach (var (tid, name) in ThreadNamesReader.Read(o.NamesFile)) names[hostTids.GetValueOrDefault(tid, tid)] = name;
 
         var setup = new AnalysisSetup
         {
