@@ -1,7 +1,7 @@
 """IPython/Jupyter extension: `%%giltracer` traces the GIL while a cell runs, in the kernel's own process.
 
-    import sys; sys.path.insert(0, "/path/to/GilTracer/python")   # or PYTHONPATH=/path/to/GilTracer/python
-    %load_ext giltracer                                           # (giltracer_ipython works too)
+    %load_ext giltracer          # with the wheel installed (pip install giltracer-….whl); in a checkout, put
+                                 # python/ on the path first: import sys; sys.path.insert(0, "/path/to/GilTracer/python")
 
     %%giltracer [-o DIR] [--no-html] [--state] [--binary PATH]
     ... the cell ...
@@ -11,8 +11,8 @@ the recording with SIGINT and shows the per-thread table and the HTML report (wh
 Python thread names (threading.enumerate() and threads started during the cell, by native_id; written by
 giltracer_names.py beside this file) are passed with --names. Files stay in DIR (default
 giltracer-ipython/cell-N). perf and uprobes need root: the kernel runs as root, or `sudo -n` must be allowed
-to run giltracer. The binary: --binary, $GILTRACER_BIN, `giltracer` on PATH, or this repository's build
-(src/GilTracer/bin/*/net10.0/giltracer).
+to run giltracer. The binary: --binary, $GILTRACER_BIN, the `giltracer` command of the environment this Python
+runs in (where pip installs the wheel's), `giltracer` on PATH, or this checkout's build.
 Plain Python: stdlib + IPython only.
 """
 import argparse
@@ -23,9 +23,14 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
+import sysconfig
 import time
 
-import giltracer_names
+try:
+    from . import giltracer_names
+except ImportError:  # not a package: the checkout's python/ folder is on sys.path
+    import giltracer_names
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension", "GilReportView"]
 
@@ -33,20 +38,26 @@ READY_TIMEOUT_S = 120
 
 
 def find_binary(explicit=None):
-    """The giltracer command (a list): --binary, $GILTRACER_BIN, PATH, then this checkout's builds."""
+    """The giltracer command (a list): --binary, $GILTRACER_BIN, this environment's bin/, PATH, then a checkout's builds."""
     for candidate in (explicit, os.environ.get("GILTRACER_BIN")):
         if candidate:
             return shlex.split(candidate)  # may carry arguments: "dotnet /path/giltracer.dll"
+    # pip puts the wheel's binary beside this environment's python (a venv's bin/, whether activated or not)
+    for scripts in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+        installed = os.path.join(scripts, "giltracer")
+        if scripts and os.path.isfile(installed) and os.access(installed, os.X_OK):
+            return [installed]
     on_path = shutil.which("giltracer")
     if on_path:
         return [on_path]
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    builds = [os.path.join(repo, "src", "GilTracer", "bin", c, "net10.0", "giltracer") for c in ("Release", "Debug")]
+    builds = [os.path.join(repo, ".artifacts", "giltracer", "giltracer")]  # ./giltracer's Native AOT build
+    builds += [os.path.join(repo, "src", "GilTracer", "bin", c, "net10.0", "giltracer") for c in ("Release", "Debug")]
     built = [b for b in builds if os.path.exists(b)]
     if built:
         return [max(built, key=os.path.getmtime)]
-    raise FileNotFoundError("giltracer binary not found: build it (dotnet build), put it on PATH, "
-                            "set GILTRACER_BIN, or pass --binary PATH")
+    raise FileNotFoundError("giltracer binary not found: install the wheel into this environment (pip install "
+                            "giltracer-….whl), put giltracer on PATH, set GILTRACER_BIN, or pass --binary PATH")
 
 
 class GilReportView:

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GilTracer.Console;
 using GilTracer.Core.Doctor;
+using GilTracer.Core.Locate;
 using Spectre.Console;
 
 namespace GilTracer.Commands;
@@ -8,8 +9,8 @@ namespace GilTracer.Commands;
 /// <summary>`giltracer doctor [--python PATH]`: what works here, what does not, and the command that fixes each problem.</summary>
 static class DoctorCommand
 {
-    static readonly Option<string> Python = new("--python")
-    { Description = "Python interpreter to check (pyenv shims and venvs are resolved)", DefaultValueFactory = _ => "python3" };
+    static readonly Option<string?> Python = new("--python")
+    { Description = $"Python interpreter to check, the one run would trace: {PythonChooser.Order}", HelpName = "path" };
 
     public static Command Create()
     {
@@ -19,7 +20,7 @@ static class DoctorCommand
         c.Add(Cli.Verbose);
         c.SetAction(p => Cli.Guard(p, () =>
         {
-            var report = SystemDoctor.Examine(p.GetValue(Python)!, LocateArgs.From(p));
+            var report = SystemDoctor.Examine(PythonChooser.Choose(p.GetValue(Python)), LocateArgs.From(p));
             Print(report, p.GetValue(Cli.Verbose));
             return report.AllOk ? 0 : 1;
         }));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GilTracer.Console;
+using GilTracer.Core.Locate;
 using GilTracer.Core.Pipeline;
 
 namespace GilTracer.Commands;
@@ -9,8 +10,8 @@ static class RunCommand
 {
     static readonly Option<string?> Module = new("-m") { Description = "Run a library module as a script (like python -m)", HelpName = "module" };
     static readonly Option<string?> Code = new("-c") { Description = "Run a program passed as a string (like python -c)", HelpName = "code" };
-    static readonly Option<string> Python = new("--python")
-    { Description = "Python interpreter to trace (pyenv shims and venvs are resolved)", DefaultValueFactory = _ => "python3" };
+    static readonly Option<string?> Python = new("--python")
+    { Description = $"Python interpreter to trace (pyenv shims and venvs are resolved). Which one: {PythonChooser.Order}", HelpName = "path" };
     static readonly Option<string[]> ChildPython = new("--child-python")
     { Description = "Another Python the program runs in child processes, probed too (repeat for several)", HelpName = "path" };
     static readonly Option<bool> Functions = new("--functions")
@@ -48,7 +49,7 @@ static class RunCommand
             _ => throw new Core.Model.GilTracerException("give either -m or -c, not both", 2),
         };
         var outputs = OutputArgs.From(p);
-        var result = RunPipeline.Run(new RunOptions(target, outputs, p.GetValue(Python)!, p.GetValue(RecordArgs.MmapPages), p.GetValue(Functions),
+        var result = RunPipeline.Run(new RunOptions(target, outputs, PythonChooser.Choose(p.GetValue(Python)), p.GetValue(RecordArgs.MmapPages), p.GetValue(Functions),
             LocateArgs.From(p), EnableSched: p.GetValue(RecordArgs.State), ChildPythons: p.GetValue(ChildPython)), Cli.Events(p));
         ReportPrinter.Print(p, result.Report, outputs);
         return result.ExitCode;
