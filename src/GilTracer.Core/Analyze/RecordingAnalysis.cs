@@ -41,6 +41,8 @@ public sealed record ReportContext
     /// <summary>Warnings of the steps before decoding (run, attach).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
     public RecordingReach Reach { get; init; } = RecordingReach.Program;
+    /// <summary>The interpreter run started (run only).</summary>
+    public TracedPython? Python { get; init; }
 }
 
 /// <summary>
@@ -107,7 +109,7 @@ public sealed class RecordingAnalysis
             warnings.Add(SystemWideWarning);
         return report with
         {
-            ExitCode = context.ExitCode, Warnings = warnings,
+            ExitCode = context.ExitCode, Python = context.Python, Warnings = warnings,
             Blame = found?.Blame ?? [], BlockMatrix = found?.BlockMatrix ?? [], FunctionTracing = found?.Summary,
             FlameGraphs = found?.FlameGraphs ?? [],
         };

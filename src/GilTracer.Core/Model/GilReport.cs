@@ -57,6 +57,9 @@ public sealed record FunctionTracingSummary(string Mode, string PythonVersion, l
     double EstNsPerEvent, long EstOverheadNs, bool Truncated, long HandoffWaitNs,
     int RowsBelowFloor = 0, long WaitBelowFloorNs = 0, long FloorNs = 0);
 
+/// <summary>The interpreter `run` traced: its path as started (a venv's bin/python3 stays that) and its version.</summary>
+public sealed record TracedPython(string Executable, string Version);
+
 /// <summary>
 /// Everything the analysis found: what the table, summary.json and the report show. Immutable: the analysis builds it
 /// once (<c>RecordingAnalysis.Finish</c>), or as a snapshot of running totals while events still stream in.
@@ -77,6 +80,8 @@ public sealed record GilReport
     public IReadOnlyList<BlameRow> Blame { get; init; } = [];
     public IReadOnlyList<BlockEdge> BlockMatrix { get; init; } = [];
     public FunctionTracingSummary? FunctionTracing { get; init; }
+    /// <summary>Known for run; null for convert and attach.</summary>
+    public TracedPython? Python { get; init; }
     /// <summary>Where time went along the Python call stacks (--functions): holding, waiting, off the GIL.</summary>
     public IReadOnlyList<FlameGraph> FlameGraphs { get; init; } = [];
 }

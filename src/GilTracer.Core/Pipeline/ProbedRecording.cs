@@ -40,7 +40,7 @@ public static class ProbedRecording
     /// <summary>Decodes OUTPUT/perf.data (with --state's sched.data merged in), analyzes it and writes the outputs;
     /// notes are the recording step's warnings.</summary>
     public static GilReport Report(OutputOptions outputs, AnalysisSetup setup, int? exitCode, string nothingRecorded, PipelineEvents ev,
-        IEnumerable<string>? notes = null, string? schedData = null)
+        IEnumerable<string>? notes = null, string? schedData = null, TracedPython? python = null)
     {
         if (!File.Exists(outputs.PerfDataPath)) throw new GilTracerException(nothingRecorded);
         ev.Status?.Invoke("decoding");
@@ -49,7 +49,7 @@ public static class ProbedRecording
         {
             Report = new ReportContext
             {
-                ExitCode = exitCode, Notes = notes?.ToList() ?? [],
+                ExitCode = exitCode, Notes = notes?.ToList() ?? [], Python = python,
                 WhenNoThreads = "no GIL events were recorded: the program ended before any thread touched the GIL, or the probes did not fire",
             },
             Label = "decoding",

@@ -80,7 +80,8 @@ public static class RunPipeline
         var report = ProbedRecording.Report(o.Outputs, setup, exitCode,
             $"perf recorded nothing (exit code {exitCode}); run with --verbose to see the perf command", ev,
             notes: watcher.Warnings().ToList(),
-            schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null);
+            schedData: o.EnableSched && File.Exists(o.Outputs.SchedDataPath) ? o.Outputs.SchedDataPath : null,
+            python: new TracedPython(target.Executable, target.Version));
         return new RunResult(report, exitCode, target);
     }
 

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GilTracer.Core.Model;
@@ -10,11 +11,18 @@ namespace GilTracer.Core.Render;
 /// into summary.json and into report.html's data alike, so that the file and the page cannot disagree.
 /// </summary>
 public sealed record SummaryJson(
-    int Version, int? ExitCode, long StartNs, long DurationNs, long Events, long LostEvents, long DuplicateEvents,
+    int Version, string GiltracerVersion, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SummaryJson.PythonRow? Python,
+    int? ExitCode, long StartNs, long DurationNs, long Events, long LostEvents, long DuplicateEvents,
     IReadOnlyList<string> Warnings, IReadOnlyList<SummaryJson.GilRow> Gils, IReadOnlyList<SummaryJson.ThreadRow> Threads,
     IReadOnlyList<SummaryJson.BlameEntry> Blame, IReadOnlyList<SummaryJson.BlockRow> WhoBlocksWhom,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SummaryJson.TracingRow? FunctionTracing)
 {
+    /// <summary>GilTracer's version (Directory.Build.props' &lt;Version&gt;, as --version prints it).</summary>
+    public static readonly string GilTracerVersion =
+        typeof(SummaryJson).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    public sealed record PythonRow(string Executable, string Version);
+
     public sealed record GilRow(int Pid, [property: JsonConverter(typeof(RoundedPercentConverter))] double HeldPct, long Acquisitions, long Switches,
         long WaitP50Ns, long WaitP90Ns, long WaitP99Ns, long WaitMaxNs, long LongestHoldNs, long OverlapViolations);
 
@@ -36,7 +44,8 @@ public sealed record SummaryJson(
     public sealed record TracingRow(string Mode, string Python, long Records, long Functions, double EstNsPerEvent,
         long EstOverheadNs, bool Truncated, long HandoffWaitNs, long BlameFloorNs, int FunctionsBelowFloor, long WaitBelowFloorNs);
 
-    public static SummaryJson Of(GilReport r) => new(r.Version, r.ExitCode, r.StartNs, r.DurationNs, r.EventCount, r.LostEvents,
+    public static SummaryJson Of(GilReport r) => new(r.Version, GilTracerVersion,
+        r.Python is { } py ? new PythonRow(py.Executable, py.Version) : null, r.ExitCode, r.StartNs, r.DurationNs, r.EventCount, r.LostEvents,
         r.DuplicateEvents, r.Warnings,
         [.. r.Gils.Select(g => new GilRow(g.Pid, g.HeldPct, g.Acquisitions, g.Switches, g.WaitP50Ns, g.WaitP90Ns, g.WaitP99Ns, g.WaitMaxNs,
             g.LongestHoldNs, g.OverlapViolations))],

@@ -13,6 +13,7 @@ public static class ReportTable
         bool gil = r.Gils.Count > 0 || !states; // a sched-only recording (convert sched) knows nothing of the GIL
         bool multiProcess = r.Threads.Select(t => t.Pid).Distinct().Count() > 1;
         var table = new Table().Border(System.Console.IsOutputRedirected ? TableBorder.Ascii : TableBorder.Rounded);
+        if (r.Python is { } python) table.Title($"Python {python.Version}: {Markup.Escape(python.Executable)}");
         if (multiProcess) table.AddColumn(new TableColumn("pid").RightAligned());
         table.AddColumn(new TableColumn("tid").RightAligned());
         table.AddColumn("thread");

@@ -66,7 +66,13 @@ public class WheelInstallTests(ITestOutputHelper output)
             var workers = summary.RootElement.GetProperty("threads").EnumerateArray()
                 .Where(t => t.GetProperty("name").GetString()!.StartsWith("worker-")).Select(Thread).ToList();
             TestSupport.AssertWorkersWaitHalfWhileBothLive(workers, TestSupport.ReadTraceSpans(Path.Combine(dir, "trace.json")));
+            Assert.Equal(VersionCliTests.ProjectVersion(), summary.RootElement.GetProperty("giltracer_version").GetString());
+            var python = summary.RootElement.GetProperty("python");
+            Assert.Equal(Path.Combine(venv, "bin", "python3"), python.GetProperty("executable").GetString());
+            Assert.StartsWith("3.12.", python.GetProperty("version").GetString());
         }
+        Assert.Contains($"Python 3.12.", run.Stdout.Split('\n')[0]); // the table's header line names the interpreter
+        Assert.Contains(Path.Combine(venv, "bin", "python3"), run.Stdout.Split('\n')[0]);
 
         // `python -m giltracer` exec's the binary: its exit code is the program's. The traced program ran the
         // bootstrap and site hook the binary embeds, written into OUT/.giltracer (the package has no copy of them).
@@ -125,11 +131,13 @@ public class WheelInstallTests(ITestOutputHelper output)
     static ThreadSummary Thread(JsonElement t)
     {
         long start = t.GetProperty("start_ns").GetInt64();
-        return new ThreadSummary(t.GetProperty("pid").GetInt32(), t.GetProperty("tid").GetInt32(), t.GetProperty("name").GetString()!,
-            t.GetProperty("is_main").GetBoolean(), start, start + t.GetProperty("total_ns").GetInt64(),
-            0, t.GetProperty("hold_ns").GetInt64(), t.GetProperty("wait_ns").GetInt64(),
-            t.GetProperty("no_gil_pct").GetDouble(), t.GetProperty("has_gil_pct").GetDouble(), t.GetProperty("gil_wait_pct").GetDouble(),
-            t.GetProperty("acquisitions").GetInt64());
+        return new ThreadSummary
+        {
+            Pid = t.GetProperty("pid").GetInt32(), Tid = t.GetProperty("tid").GetInt32(), Name = t.GetProperty("name").GetString()!,
+            IsMain = t.GetProperty("is_main").GetBoolean(), StartNs = start, EndNs = start + t.GetProperty("total_ns").GetInt64(),
+            HoldNs = t.GetProperty("hold_ns").GetInt64(), WaitNs = t.GetProperty("wait_ns").GetInt64(),
+            Acquisitions = t.GetProperty("acquisitions").GetInt64(),
+        };
     }
 
     const string Cell =
@@ -189,6 +197,7 @@ public class WheelInstallTests(ITestOutputHelper output)
                 .Where(t => t.GetProperty("name").GetString()!.StartsWith("cell-worker-")).ToList();
             Assert.Equal(2, workers.Count);
             Assert.All(workers, w => Assert.Equal(kernelPid, w.GetProperty("pid").GetInt32()));
+            Assert.Equal(VersionCliTests.ProjectVersion(), summary.RootElement.GetProperty("giltracer_version").GetString());
         }
 
         WheelSandbox.PipUninstall(venv);

@@ -46,7 +46,8 @@ public class SummaryJsonTests
         var blame = root.GetProperty("blame")[0];
         Assert.False(blame.TryGetProperty("name", out _));
         Assert.Equal(0, blame.GetProperty("victim_names").GetArrayLength());
-        Assert.Equal(["version", "exit_code", "start_ns", "duration_ns", "events", "lost_events", "duplicate_events", "warnings",
+        Assert.False(root.TryGetProperty("python", out _)); // run only
+        Assert.Equal(["version", "giltracer_version", "exit_code", "start_ns", "duration_ns", "events", "lost_events", "duplicate_events", "warnings",
             "gils", "threads", "blame", "who_blocks_whom"], root.EnumerateObject().Select(p => p.Name));
     }
 
