@@ -57,16 +57,23 @@ public static class PythonLocator
         else
         {
             method = "symbols";
-            sites = SitesFromSymbols(elf, elf, notes);
-            if (sites.Count == 0 && DebugInfoLocator.Find(elf, options.DebugDirectories) is { } debugFile)
+            sites = [];
+            if (options.Method != GilMethod.Heuristic)
             {
-                notes.Add($"symbols from the debug file {debugFile}");
-                sites = SitesFromSymbols(ElfImage.Load(debugFile), elf, notes);
-                method = "debuginfo";
+                sites = SitesFromSymbols(elf, elf, notes, facts.Version);
+                if (sites.Count == 0 && DebugInfoLocator.Find(elf, options.DebugDirectories) is { } debugFile)
+                {
+                    notes.Add($"symbols from the debug file {debugFile}");
+                    sites = SitesFromSymbols(ElfImage.Load(debugFile), elf, notes, facts.Version);
+                    method = "debuginfo";
+                }
+                if (sites.Count == 0 && options.Method == GilMethod.Symbols)
+                    throw new GilTracerException($"--gil-method symbols: {gilBinary} has no take_gil/drop_gil symbols and no debug file was found; {GilCodeScanner.Hint(facts.Version)}");
             }
+            else if (elf.HasSymtab) notes.Add("symbols ignored (--gil-method heuristic)");
             if (sites.Count == 0)
             {
-                sites = SitesFromHeuristic(elf, notes);
+                sites = SitesFromHeuristic(elf, notes, facts.Version);
                 method = "heuristic";
             }
         }
@@ -79,11 +86,14 @@ public static class PythonLocator
     }
 
     /// <summary>
-    /// Entry and return probes on take_gil and drop_gil and on each of their compiler clones; plus a plain probe on
-    /// every release the compiler inlined elsewhere (LTO builds inline drop_gil into PyEval_SaveThread and the I/O
-    /// wrappers; 3.13 into PyEval_ReleaseLock), found by disassembly. Empty when the symbols are missing.
+    /// Entry and return probes on take_gil and drop_gil and on each of their compiler clones (drop_gil, not 3.14+'s
+    /// drop_gil_impl it inlines or calls: the forced-switch wait is in drop_gil); plus, found by disassembly, a plain
+    /// probe on every release the compiler inlined elsewhere (LTO builds inline drop_gil into PyEval_SaveThread,
+    /// _Py_HandlePending and the I/O wrappers; 3.13 into PyEval_ReleaseLock; 3.14+ keep an out-of-line
+    /// drop_gil_impl for final releases) and on the forced-switch wait of each such copy, which has no return to
+    /// probe. Empty when the symbols are missing.
     /// </summary>
-    public static List<ProbeSite> SitesFromSymbols(ElfImage symbols, ElfImage code, List<string>? notes = null)
+    public static List<ProbeSite> SitesFromSymbols(ElfImage symbols, ElfImage code, List<string>? notes = null, string? version = null)
     {
         var sites = new List<ProbeSite>();
         var takes = ElfSymbolLocator.FindFunctionAndClones(symbols, code, "take_gil");
@@ -99,16 +109,23 @@ public static class PythonLocator
             sites.Add(new ProbeSite(ProbeSiteKind.DropGilEntry, code.Path, f.FileOffset, f.Name));
             sites.Add(new ProbeSite(ProbeSiteKind.DropGilReturn, code.Path, f.FileOffset, f.Name));
         }
+        bool InDrop(ulong a) => drops.Any(d => a >= d.Address && a < d.Address + d.Size);
+        string Where(ulong a) => symbols.Symbols.FirstOrDefault(s => s.Type == ELFSharp.ELF.Sections.SymbolType.Function && a >= s.Value && a < s.Value + s.Size)?.Name ?? "?";
         try
         {
-            var scanned = GilCodeScanner.Scan(code);
-            foreach (var a in scanned.ReleaseStores)
+            var scanned = GilCodeScanner.Scan(code, version);
+            foreach (var a in scanned.ReleaseStores.Where(a => !InDrop(a)))
             {
-                if (drops.Any(d => a >= d.Address && a < d.Address + d.Size)) continue;
-                var where = symbols.Symbols.FirstOrDefault(s => s.Type == ELFSharp.ELF.Sections.SymbolType.Function && a >= s.Value && a < s.Value + s.Size);
-                var desc = $"inlined release in {where?.Name ?? "?"}";
+                var desc = $"inlined release in {Where(a)}";
                 sites.Add(new ProbeSite(ProbeSiteKind.ReleaseSite, code.Path, code.FileOffset(a), desc));
                 notes?.Add($"{desc} at 0x{a:x}");
+            }
+            foreach (var w in scanned.HandoverWaits.Where(w => !InDrop(w.Call)))
+            {
+                var desc = $"handover wait in {Where(w.Call)}";
+                sites.Add(new ProbeSite(ProbeSiteKind.HandoverWait, code.Path, code.FileOffset(w.Call), desc));
+                sites.Add(new ProbeSite(ProbeSiteKind.HandoverWaitEnd, code.Path, code.FileOffset(w.Return), desc));
+                notes?.Add($"{desc} at 0x{w.Call:x}");
             }
         }
         catch (GilTracerException e)
@@ -118,10 +135,13 @@ public static class PythonLocator
         return sites;
     }
 
-    /// <summary>Stripped binary: take_gil entries, its acquiring stores and every release store, by disassembly.</summary>
-    public static List<ProbeSite> SitesFromHeuristic(ElfImage elf, List<string>? notes = null)
+    /// <summary>
+    /// Stripped binary: take_gil entries, its acquiring stores, every release store and every forced-switch wait
+    /// (start and end), by disassembly.
+    /// </summary>
+    public static List<ProbeSite> SitesFromHeuristic(ElfImage elf, List<string>? notes = null, string? version = null)
     {
-        var code = GilCodeScanner.Scan(elf);
+        var code = GilCodeScanner.Scan(elf, version);
         notes?.Add(code.Anchor);
         var sites = new List<ProbeSite>();
         foreach (var a in code.TakeGilEntries)
@@ -130,6 +150,11 @@ public static class PythonLocator
             sites.Add(new ProbeSite(ProbeSiteKind.TakeGilAcquire, elf.Path, elf.FileOffset(a), $"acquiring store@0x{a:x}"));
         foreach (var a in code.ReleaseStores)
             sites.Add(new ProbeSite(ProbeSiteKind.ReleaseSite, elf.Path, elf.FileOffset(a), $"release store@0x{a:x}"));
+        foreach (var w in code.HandoverWaits)
+        {
+            sites.Add(new ProbeSite(ProbeSiteKind.HandoverWait, elf.Path, elf.FileOffset(w.Call), $"handover wait@0x{w.Call:x}"));
+            sites.Add(new ProbeSite(ProbeSiteKind.HandoverWaitEnd, elf.Path, elf.FileOffset(w.Return), $"handover wait end@0x{w.Return:x}"));
+        }
         return sites;
     }
 }

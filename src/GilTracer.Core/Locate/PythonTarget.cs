@@ -15,6 +15,23 @@ public enum ProbeSiteKind
     DropGilReturn,
     /// <summary>Plain probe on an (inlined) release: the store of 0 to the GIL's locked flag.</summary>
     ReleaseSite,
+    /// <summary>
+    /// Plain probe on the `call pthread_cond_wait` of the forced switch after a release (drop_gil without a return
+    /// probe, or a copy inlined elsewhere): the dropper waits for the next holder to take the GIL.
+    /// </summary>
+    HandoverWait,
+    /// <summary>Plain probe on the instruction after that call (its return address): the handover is done.</summary>
+    HandoverWaitEnd,
+}
+
+/// <summary>How to find the GIL code: the usual order (symbols, debug file, heuristic), or one forced (proofs, experts).</summary>
+public enum GilMethod
+{
+    Auto,
+    /// <summary>The binary's or its debug file's symbols only; refuse when there are none.</summary>
+    Symbols,
+    /// <summary>Disassembly only, even when symbols exist.</summary>
+    Heuristic,
 }
 
 /// <summary>One probe to place: file offset inside Binary (not a virtual address).</summary>
@@ -40,9 +57,19 @@ public sealed record PythonTarget(
     public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
-/// <summary>Expert overrides: file offsets (in GilBinary) of take_gil and drop_gil, skipping every lookup.</summary>
-public sealed record LocateOptions(ulong? TakeGilOffset = null, ulong? DropGilOffset = null, IReadOnlyList<string>? DebugDirectories = null)
+/// <summary>Expert overrides: file offsets (in GilBinary) of take_gil and drop_gil, skipping every lookup; or a forced method.</summary>
+public sealed record LocateOptions(ulong? TakeGilOffset = null, ulong? DropGilOffset = null, IReadOnlyList<string>? DebugDirectories = null,
+    GilMethod Method = GilMethod.Auto)
 {
+    /// <summary>"symbols", "heuristic", "auto" (or null); anything else is a usage error.</summary>
+    public static GilMethod ParseMethod(string? text, string option) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "auto" => GilMethod.Auto,
+        "symbols" => GilMethod.Symbols,
+        "heuristic" => GilMethod.Heuristic,
+        _ => throw new Model.GilTracerException($"{option}: '{text}' is not one of auto, symbols, heuristic", 2),
+    };
+
     /// <summary>"0x1a2b" or "6699"; null stays null; anything else is a usage error.</summary>
     public static ulong? ParseOffset(string? text, string option)
     {
