@@ -3,8 +3,18 @@ using Iced.Intel;
 
 namespace GilTracer.Core.Locate;
 
-/// <summary>The forced-switch wait of one GIL release: the `call pthread_cond_wait` and the instruction after it.</summary>
-public sealed record HandoverWait(ulong Call, ulong Return);
+/// <summary>
+/// One GIL release: the `movl $0` to locked, and the return addresses of the MUTEX_UNLOCK(gil->mutex) calls after its
+/// COND_SIGNAL (the waker is often preempted by the thread it wakes in between: still inside drop_gil).
+/// </summary>
+public sealed record GilRelease(ulong Store, IReadOnlyList<ulong> Ends);
+
+/// <summary>
+/// The forced switch after a release: `if (drop request) { MUTEX_LOCK(switch_mutex); if (last_holder == tstate)
+/// COND_WAIT(switch_cond, switch_mutex); MUTEX_UNLOCK(switch_mutex); }`. Lock is the mutex_lock call, Wait the
+/// pthread_cond_wait call, Ends the return addresses of the mutex_unlock calls that close the block.
+/// </summary>
+public sealed record ForcedSwitch(ulong Lock, ulong Wait, IReadOnlyList<ulong> Ends);
 
 /// <summary>What the disassembly found: virtual addresses in the scanned binary.</summary>
 public sealed record GilCode(
@@ -12,12 +22,16 @@ public sealed record GilCode(
     IReadOnlyList<ulong> TakeGilEntries,
     /// <summary>The `movl $1` to the GIL's locked field inside each take_gil: from here the thread holds the GIL.</summary>
     IReadOnlyList<ulong> AcquireStores,
-    /// <summary>Every `movl $0` to the locked field that releases the GIL: drop_gil's and each inlined copy's.</summary>
-    IReadOnlyList<ulong> ReleaseStores,
-    /// <summary>Every forced-switch wait after a release: COND_WAIT(switch_cond, switch_mutex) in drop_gil and its copies.</summary>
-    IReadOnlyList<HandoverWait> HandoverWaits,
+    /// <summary>Every release of the GIL: drop_gil's and each inlined copy's.</summary>
+    IReadOnlyList<GilRelease> Releases,
+    /// <summary>The forced-switch block of drop_gil and of each copy.</summary>
+    IReadOnlyList<ForcedSwitch> ForcedSwitches,
     /// <summary>How take_gil was anchored, for doctor and --verbose.</summary>
-    string Anchor);
+    string Anchor)
+{
+    /// <summary>Every `movl $0` to the locked field that releases the GIL.</summary>
+    public IReadOnlyList<ulong> ReleaseStores => Releases.Select(r => r.Store).ToList();
+}
 
 /// <summary>
 /// Finds take_gil, every GIL release and every forced-switch wait of a CPython 3.8–3.15 binary without symbols, by
@@ -44,7 +58,7 @@ public static class GilCodeScanner
     /// <summary>Instructions allowed between the acquiring store and the switch_cond signal.</summary>
     const int AcquireToSignal = 16;
 
-    enum Op : byte { Other, MutexLock, CondSignal, CondWait, CondTimedWait, CallLocal, Store0, Store1 }
+    enum Op : byte { Other, MutexLock, MutexUnlock, CondSignal, CondWait, CondTimedWait, CallLocal, Store0, Store1 }
 
     /// <summary>Where the GIL's fields lie relative to each other (displacements from one base; only differences count).</summary>
     sealed record Layout(long Locked, long Mutex, long? Cond, long SwitchMutex, long SwitchCond);
@@ -107,18 +121,18 @@ public static class GilCodeScanner
         if (takeGil.Count == 0 || layout is null)
             throw new GilTracerException($"found no take_gil in {elf.Path} (no GIL acquire pattern; not a CPython with a GIL?); {hint}");
 
-        var releases = new List<ulong>();
-        var waits = new List<HandoverWait>();
+        var releases = new List<GilRelease>();
+        var switches = new List<ForcedSwitch>();
         foreach (var f in functions)
         {
             int before = releases.Count;
             releases.AddRange(FindReleases(f, layout));
-            if (releases.Count > before) waits.AddRange(FindHandoverWaits(f, layout));
+            if (releases.Count > before) switches.AddRange(FindForcedSwitches(f, layout));
         }
         if (releases.Count == 0)
             throw new GilTracerException($"found take_gil but no GIL release in {elf.Path}; {hint}");
         string anchor = Anchor(elf, calls, takeGil.Select(f => f.Range.Start).ToList(), hint);
-        return new GilCode(takeGil.Select(f => f.Range.Start).ToList(), acquires, releases, waits, anchor);
+        return new GilCode(takeGil.Select(f => f.Range.Start).ToList(), acquires, releases, switches, anchor);
     }
 
     /// <summary>Functions that never return, by name (imports, and exports of a static build): code after a call to one is not reached from it.</summary>
@@ -182,7 +196,7 @@ public static class GilCodeScanner
         a.Locked - a.Mutex == b.Locked - b.Mutex && a.SwitchMutex - a.Mutex == b.SwitchMutex - b.Mutex
         && a.SwitchCond - a.SwitchMutex == b.SwitchCond - b.SwitchMutex;
 
-    static IEnumerable<ulong> FindReleases(Function f, Layout gil)
+    static IEnumerable<GilRelease> FindReleases(Function f, Layout gil)
     {
         for (int s = 0; s < f.Count; s++)
         {
@@ -197,12 +211,21 @@ public static class GilCodeScanner
                 var cond = f.Values.Register(Register.RDI, sig);
                 if (cond.Root != mutex.Root || cond.Disp - mutex.Disp != c - gil.Mutex) continue;
             }
-            yield return f[s].IP;
+            yield return new GilRelease(f[s].IP, Returns(f, f.Values.After(sig, i => IsCallOn(f, i, Op.MutexUnlock, mutex))));
         }
     }
 
-    /// <summary>pthread_cond_wait(switch_cond, switch_mutex) calls: the dropper waits there for the next holder.</summary>
-    static IEnumerable<HandoverWait> FindHandoverWaits(Function f, Layout gil)
+    /// <summary>A call of kind <paramref name="op"/> whose first argument is <paramref name="arg"/>.</summary>
+    static bool IsCallOn(Function f, int i, Op op, Value arg) =>
+        f.Ops[i] == op && f[i].FlowControl == FlowControl.Call && f.Values.Register(Register.RDI, i) == arg;
+
+    static List<ulong> Returns(Function f, List<int> calls) => calls.Select(i => f[i].NextIP).ToList();
+
+    /// <summary>
+    /// Each pthread_cond_wait(switch_cond, switch_mutex) call (the dropper waits there for the next holder), with the
+    /// lock of switch_mutex before it and the unlocks after that lock: the whole forced-switch block.
+    /// </summary>
+    static IEnumerable<ForcedSwitch> FindForcedSwitches(Function f, Layout gil)
     {
         for (int w = 0; w < f.Count; w++)
         {
@@ -210,7 +233,10 @@ public static class GilCodeScanner
             var cond = f.Values.Register(Register.RDI, w);
             var mutex = f.Values.Register(Register.RSI, w);
             if (!Known(cond) || cond.Root != mutex.Root || cond.Disp - mutex.Disp != gil.SwitchCond - gil.SwitchMutex) continue;
-            yield return new HandoverWait(f[w].IP, f[w].NextIP);
+            var locks = f.Values.Before(w, i => IsCallOn(f, i, Op.MutexLock, mutex));
+            if (locks.Count != 1) { yield return new ForcedSwitch(f[w].IP, f[w].IP, [f[w].NextIP]); continue; }
+            var ends = Returns(f, f.Values.After(locks[0], i => IsCallOn(f, i, Op.MutexUnlock, mutex)));
+            yield return new ForcedSwitch(f[locks[0]].IP, f[w].IP, ends.Count > 0 ? ends : [f[w].NextIP]);
         }
     }
 
@@ -288,6 +314,7 @@ public static class GilCodeScanner
                 return name switch
                 {
                     "pthread_mutex_lock" => Op.MutexLock,
+                    "pthread_mutex_unlock" => Op.MutexUnlock,
                     "pthread_cond_signal" => Op.CondSignal,
                     "pthread_cond_wait" => Op.CondWait,
                     "pthread_cond_timedwait" => Op.CondTimedWait,

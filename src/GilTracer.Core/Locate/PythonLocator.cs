@@ -114,18 +114,15 @@ public static class PythonLocator
         try
         {
             var scanned = GilCodeScanner.Scan(code, version);
-            foreach (var a in scanned.ReleaseStores.Where(a => !InDrop(a)))
+            foreach (var r in scanned.Releases.Where(r => !InDrop(r.Store)))
             {
-                var desc = $"inlined release in {Where(a)}";
-                sites.Add(new ProbeSite(ProbeSiteKind.ReleaseSite, code.Path, code.FileOffset(a), desc));
-                notes?.Add($"{desc} at 0x{a:x}");
+                AddRelease(sites, code, r, $"inlined release in {Where(r.Store)}");
+                notes?.Add($"inlined release in {Where(r.Store)} at 0x{r.Store:x}");
             }
-            foreach (var w in scanned.HandoverWaits.Where(w => !InDrop(w.Call)))
+            foreach (var w in scanned.ForcedSwitches.Where(w => !InDrop(w.Wait)))
             {
-                var desc = $"handover wait in {Where(w.Call)}";
-                sites.Add(new ProbeSite(ProbeSiteKind.HandoverWait, code.Path, code.FileOffset(w.Call), desc));
-                sites.Add(new ProbeSite(ProbeSiteKind.HandoverWaitEnd, code.Path, code.FileOffset(w.Return), desc));
-                notes?.Add($"{desc} at 0x{w.Call:x}");
+                AddForcedSwitch(sites, code, w, $"forced switch in {Where(w.Wait)}");
+                notes?.Add($"forced switch in {Where(w.Wait)} at 0x{w.Lock:x}");
             }
         }
         catch (GilTracerException e)
@@ -148,13 +145,33 @@ public static class PythonLocator
             sites.Add(new ProbeSite(ProbeSiteKind.TakeGilEntry, elf.Path, elf.FileOffset(a), $"take_gil@0x{a:x}"));
         foreach (var a in code.AcquireStores)
             sites.Add(new ProbeSite(ProbeSiteKind.TakeGilAcquire, elf.Path, elf.FileOffset(a), $"acquiring store@0x{a:x}"));
-        foreach (var a in code.ReleaseStores)
-            sites.Add(new ProbeSite(ProbeSiteKind.ReleaseSite, elf.Path, elf.FileOffset(a), $"release store@0x{a:x}"));
-        foreach (var w in code.HandoverWaits)
-        {
-            sites.Add(new ProbeSite(ProbeSiteKind.HandoverWait, elf.Path, elf.FileOffset(w.Call), $"handover wait@0x{w.Call:x}"));
-            sites.Add(new ProbeSite(ProbeSiteKind.HandoverWaitEnd, elf.Path, elf.FileOffset(w.Return), $"handover wait end@0x{w.Return:x}"));
-        }
+        foreach (var r in code.Releases) AddRelease(sites, elf, r, $"release store@0x{r.Store:x}");
+        foreach (var w in code.ForcedSwitches) AddForcedSwitch(sites, elf, w, $"forced switch@0x{w.Lock:x}");
         return sites;
+    }
+
+    /// <summary>The release store, and its ends when known (counted as a drop_gil entry and return); a bare release site otherwise.</summary>
+    static void AddRelease(List<ProbeSite> sites, ElfImage code, GilRelease r, string desc)
+    {
+        if (r.Ends.Count == 0)
+        {
+            sites.Add(new ProbeSite(ProbeSiteKind.ReleaseSite, code.Path, code.FileOffset(r.Store), desc));
+            return;
+        }
+        sites.Add(new ProbeSite(ProbeSiteKind.ReleaseStart, code.Path, code.FileOffset(r.Store), desc));
+        foreach (var e in r.Ends) AddOnce(sites, new ProbeSite(ProbeSiteKind.ReleaseEnd, code.Path, code.FileOffset(e), $"{desc}, end@0x{e:x}"));
+    }
+
+    /// <summary>The forced-switch block: its lock of switch_mutex opens the handover wait, each unlock's return closes it.</summary>
+    static void AddForcedSwitch(List<ProbeSite> sites, ElfImage code, ForcedSwitch w, string desc)
+    {
+        sites.Add(new ProbeSite(ProbeSiteKind.HandoverWait, code.Path, code.FileOffset(w.Lock), $"{desc} (wait@0x{w.Wait:x})"));
+        foreach (var e in w.Ends) AddOnce(sites, new ProbeSite(ProbeSiteKind.HandoverWaitEnd, code.Path, code.FileOffset(e), $"{desc}, end@0x{e:x}"));
+    }
+
+    /// <summary>Two releases may share their unlock: one probe per place, or each hit would count twice.</summary>
+    static void AddOnce(List<ProbeSite> sites, ProbeSite site)
+    {
+        if (!sites.Any(s => s.Kind == site.Kind && s.FileOffset == site.FileOffset)) sites.Add(site);
     }
 }

@@ -13,14 +13,24 @@ public enum ProbeSiteKind
     DropGilEntry,
     /// <summary>Return probe on drop_gil.</summary>
     DropGilReturn,
-    /// <summary>Plain probe on an (inlined) release: the store of 0 to the GIL's locked flag.</summary>
+    /// <summary>Plain probe on an (inlined) release: the store of 0 to the GIL's locked flag, when its end is not found.</summary>
     ReleaseSite,
     /// <summary>
-    /// Plain probe on the `call pthread_cond_wait` of the forced switch after a release (drop_gil without a return
-    /// probe, or a copy inlined elsewhere): the dropper waits for the next holder to take the GIL.
+    /// Plain probe on a release store whose end is known (drop_gil without a return probe, or a copy inlined
+    /// elsewhere): counted like a drop_gil entry.
+    /// </summary>
+    ReleaseStart,
+    /// <summary>
+    /// Plain probe on the return address of the MUTEX_UNLOCK(gil->mutex) after that release, counted like a drop_gil
+    /// return: a dropper is often preempted by the thread its COND_SIGNAL wakes before it gets there.
+    /// </summary>
+    ReleaseEnd,
+    /// <summary>
+    /// Plain probe on the MUTEX_LOCK(switch_mutex) call that opens the forced switch after a release (a thread asked
+    /// for the GIL): the dropper waits there, and in COND_WAIT(switch_cond), for the next holder to take the GIL.
     /// </summary>
     HandoverWait,
-    /// <summary>Plain probe on the instruction after that call (its return address): the handover is done.</summary>
+    /// <summary>Plain probe on the return address of the MUTEX_UNLOCK(switch_mutex) that closes it: the handover is done.</summary>
     HandoverWaitEnd,
 }
 

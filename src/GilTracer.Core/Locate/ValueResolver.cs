@@ -95,6 +95,38 @@ public sealed class ValueResolver
 
     static Value Unknown => new(new UnknownRoot(), 0);
 
+    /// <summary>The nearest instructions before <paramref name="at"/>, on every path backwards, that satisfy <paramref name="match"/>.</summary>
+    public List<int> Before(int at, Func<int, bool> match)
+    {
+        var found = new List<int>();
+        Walk(at, i => { if (!match(i)) return false; if (!found.Contains(i)) found.Add(i); return true; }, () => { });
+        return found;
+    }
+
+    /// <summary>The nearest instructions after <paramref name="at"/>, on every path forwards (within this function), that satisfy <paramref name="match"/>.</summary>
+    public List<int> After(int at, Func<int, bool> match)
+    {
+        var found = new List<int>();
+        var seen = new HashSet<int>();
+        var work = new Stack<int>();
+        void Push(int from)
+        {
+            ref readonly var ins = ref _code[from];
+            if (FallsThrough(ins) && from + 1 < _code.Length && seen.Add(from + 1)) work.Push(from + 1);
+            if (ins.FlowControl is FlowControl.UnconditionalBranch or FlowControl.ConditionalBranch && ins.Op0Kind is OpKind.NearBranch64
+                && _index.TryGetValue(ins.NearBranchTarget, out int t) && seen.Add(t)) work.Push(t);
+        }
+        Push(at);
+        while (work.Count > 0 && seen.Count < MaxVisited)
+        {
+            int i = work.Pop();
+            if (match(i)) { if (!found.Contains(i)) found.Add(i); }
+            else Push(i);
+        }
+        found.Sort();
+        return found;
+    }
+
     /// <summary>
     /// Visits the instructions that may run right before <paramref name="at"/>, backwards along every path, until
     /// <paramref name="stop"/> says a path is done; <paramref name="leftFunction"/> runs when a path reaches the

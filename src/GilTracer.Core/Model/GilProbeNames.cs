@@ -14,9 +14,12 @@ public static class GilProbeNames
     public const string DropGil = "drop_gil";
     public const string DropGilRet = "drop_gil_ret";
     public const string ReleaseSite = "drop_gil_rel";
-    /// <summary>The forced-switch COND_WAIT call after a release: the dropper starts waiting for the next holder.</summary>
+    /// <summary>A release store with a known end: classifies as a drop_gil entry (and its end, "drop_gil_st_ret", as a return).</summary>
+    public const string ReleaseStart = "drop_gil_st";
+    public const string ReleaseEnd = "drop_gil_st_ret";
+    /// <summary>The forced switch after a release opens (MUTEX_LOCK(switch_mutex)): the dropper waits for the next holder.</summary>
     public const string HandoverWait = "drop_gil_hw";
-    /// <summary>The instruction after that call: the wait ends.</summary>
+    /// <summary>It closes (after MUTEX_UNLOCK(switch_mutex)): the wait ends.</summary>
     public const string HandoverWaitEnd = "drop_gil_hw_ret";
 
     /// <summary>The event name without its group, e.g. "take_gil_ret" of "giltracer_12:take_gil_ret".</summary>

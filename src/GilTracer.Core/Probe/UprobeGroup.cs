@@ -73,6 +73,8 @@ public sealed class UprobeGroup : IDisposable
         ProbeSiteKind.DropGilEntry => GilProbeNames.DropGil,
         ProbeSiteKind.DropGilReturn => GilProbeNames.DropGilRet,
         ProbeSiteKind.ReleaseSite => GilProbeNames.ReleaseSite,
+        ProbeSiteKind.ReleaseStart => GilProbeNames.ReleaseStart,
+        ProbeSiteKind.ReleaseEnd => GilProbeNames.ReleaseEnd,
         ProbeSiteKind.HandoverWait => GilProbeNames.HandoverWait,
         ProbeSiteKind.HandoverWaitEnd => GilProbeNames.HandoverWaitEnd,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),

@@ -28,8 +28,8 @@ public class DebugInfoTests(ITestOutputHelper output)
         var sites = AssertSymbolSitesMatch(elf, debug!, "3.11");
         Assert.Single(sites, s => s.Kind == ProbeSiteKind.TakeGilEntry && s.Description == "take_gil.lto_priv.0");
         Assert.Single(sites, s => s.Kind == ProbeSiteKind.DropGilEntry && s.Description == "drop_gil.lto_priv.0");
-        // LTO inlined drop_gil in five more places: each gets a release probe and a handover-wait pair of its own.
-        Assert.Equal(5, sites.Count(s => s.Kind == ProbeSiteKind.ReleaseSite));
+        // LTO inlined drop_gil in five more places: each gets release probes and a forced-switch pair of its own.
+        Assert.Equal(5, sites.Count(s => s.Kind == ProbeSiteKind.ReleaseStart));
         Assert.Equal(5, sites.Count(s => s.Kind == ProbeSiteKind.HandoverWait));
     }
 
@@ -80,14 +80,20 @@ public class DebugInfoTests(ITestOutputHelper output)
         Assert.All(drops, d => Assert.DoesNotContain("drop_gil_impl", d.Name));
         Assert.Contains(drops, d => truth.HandoverWaits.Any(w => w.Address >= d.Address && w.Address < d.Address + d.Size));
         bool InDrop(ulong a) => drops.Any(d => a >= d.Address && a < d.Address + d.Size);
-        // Every release signalled outside drop_gil has its release probe just before it; every forced-switch wait outside it, its pair.
-        var releases = sites.Where(s => s.Kind == ProbeSiteKind.ReleaseSite).Select(s => s.FileOffset).Order().ToList();
+        // Every release signalled outside drop_gil has its release probe just before it; every forced switch outside
+        // it opens at drop_gil's lock of switch_mutex; their ends are every unlock of drop_gil and drop_gil_impl there.
+        var releases = sites.Where(s => s.Kind is ProbeSiteKind.ReleaseSite or ProbeSiteKind.ReleaseStart).Select(s => s.FileOffset).Order().ToList();
         var signals = truth.ReleaseSignals.Where(s => !InDrop(s.Address)).Select(s => elf.FileOffset(s.Address)).Order().ToList();
         Assert.Equal(signals.Count, releases.Count);
         Assert.All(releases.Zip(signals), p => Assert.InRange(p.Second - p.First, 1UL, 64UL));
         var waits = truth.HandoverWaits.Where(w => !InDrop(w.Address)).ToList();
-        Assert.Equal(waits.Select(w => elf.FileOffset(w.Address)).Order(), sites.Where(s => s.Kind == ProbeSiteKind.HandoverWait).Select(s => s.FileOffset).Order());
-        Assert.Equal(waits.Count, sites.Count(s => s.Kind == ProbeSiteKind.HandoverWaitEnd));
+        var opens = sites.Where(s => s.Kind == ProbeSiteKind.HandoverWait).ToList();
+        Assert.Equal(waits.Count, opens.Count);
+        var switchLocks = truth.DropLocks.Where(l => !InDrop(l.Address) && !l.Inner.StartsWith("drop_gil_impl", StringComparison.Ordinal))
+            .Select(l => elf.FileOffset(l.Address)).ToHashSet();
+        Assert.All(opens, s => Assert.Contains(s.FileOffset, switchLocks));
+        Assert.Equal(truth.DropUnlockReturns.Where(a => !InDrop(a)).Select(a => elf.FileOffset(a)).Order(),
+            sites.Where(s => s.Kind is ProbeSiteKind.ReleaseEnd or ProbeSiteKind.HandoverWaitEnd).Select(s => s.FileOffset).Order());
         foreach (var w in waits) output.WriteLine($"  inlined forced-switch wait {w}");
         return sites;
     }

@@ -56,8 +56,8 @@ public class GilCodeScannerTests(ITestOutputHelper output)
         var elf = ElfImage.Load(PythonInstalls.DebianPython);
         Assert.False(elf.HasSymtab);
         var code = GilCodeScanner.Scan(elf);
-        output.WriteLine($"{code.Anchor}; take_gil {Hex(code.TakeGilEntries)}; acquire {Hex(code.AcquireStores)}; releases {Hex(code.ReleaseStores)}; waits {Hex(code.HandoverWaits.Select(w => w.Call))}");
-        Assert.Equal(code.ReleaseStores.Count, code.HandoverWaits.Count); // drop_gil and each copy: one forced-switch wait
+        output.WriteLine($"{code.Anchor}; take_gil {Hex(code.TakeGilEntries)}; acquire {Hex(code.AcquireStores)}; releases {Hex(code.ReleaseStores)}; waits {Hex(code.ForcedSwitches.Select(w => w.Wait))}");
+        Assert.Equal(code.ReleaseStores.Count, code.ForcedSwitches.Count); // drop_gil and each copy: one forced switch
         if (elf.BuildId != "571d98e01096d5c1c32420d229a6731a0a50d2a0") { output.WriteLine("another build: addresses not checked"); return; }
         Assert.Equal([0x4f92c0UL], code.TakeGilEntries);
         Assert.Equal([0x4f934eUL], code.AcquireStores);

@@ -29,12 +29,18 @@ public sealed class GilCodeTruth
     public IReadOnlyList<Site> ReleaseSignals { get; }
     /// <summary>COND_WAIT(switch_cond, switch_mutex) of every forced switch: a pthread_cond_wait call inside drop_gil.</summary>
     public IReadOnlyList<Site> HandoverWaits { get; }
+    /// <summary>Every pthread_mutex_lock call inside drop_gil (MUTEX_LOCK(switch_mutex)) or drop_gil_impl (gil->mutex; 3.8–3.12: both in drop_gil).</summary>
+    public IReadOnlyList<Site> DropLocks { get; }
+    /// <summary>The return address of every pthread_mutex_unlock call inside drop_gil or drop_gil_impl.</summary>
+    public IReadOnlyList<ulong> DropUnlockReturns { get; }
 
-    GilCodeTruth(string debugFile, IReadOnlyList<Site> signals, IReadOnlyList<Site> waits)
+    GilCodeTruth(string debugFile, IReadOnlyList<Site> signals, IReadOnlyList<Site> waits, IReadOnlyList<Site> locks, IReadOnlyList<(Site Call, ulong Return)> unlocks)
     {
         _debugFile = debugFile;
         ReleaseSignals = signals.Where(s => IsDrop(s.Inner)).ToList();
         HandoverWaits = waits.Where(s => IsDrop(s.Inner) && !s.Inner.StartsWith("drop_gil_impl", StringComparison.Ordinal)).ToList();
+        DropLocks = locks.Where(s => IsDrop(s.Inner)).ToList();
+        DropUnlockReturns = unlocks.Where(u => IsDrop(u.Call.Inner)).Select(u => u.Return).ToList();
     }
 
     static bool IsDrop(string f) => f == "drop_gil" || f.StartsWith("drop_gil.", StringComparison.Ordinal) || f.StartsWith("drop_gil_impl", StringComparison.Ordinal);
@@ -44,6 +50,8 @@ public sealed class GilCodeTruth
         var imports = new ImportResolver(code);
         var signals = new List<ulong>();
         var waits = new List<ulong>();
+        var locks = new List<ulong>();
+        var unlocks = new Dictionary<ulong, ulong>();
         foreach (var f in EhFrameReader.ReadFunctions(code))
         {
             if (code.TryFileOffset(f.Start) is not { } off || imports.IsPlt(f.Start)) continue;
@@ -55,10 +63,13 @@ public sealed class GilCodeTruth
                 var name = imports.Target(ins);
                 if (name == "pthread_cond_signal") signals.Add(ins.IP);
                 else if (name == "pthread_cond_wait") waits.Add(ins.IP);
+                else if (name == "pthread_mutex_lock") locks.Add(ins.IP);
+                else if (name == "pthread_mutex_unlock") unlocks[ins.IP] = ins.NextIP;
             }
         }
-        var chains = Describe(debugFile, signals.Concat(waits));
-        return new GilCodeTruth(debugFile, signals.Select(a => chains[a]).ToList(), waits.Select(a => chains[a]).ToList());
+        var chains = Describe(debugFile, signals.Concat(waits).Concat(locks).Concat(unlocks.Keys));
+        return new GilCodeTruth(debugFile, signals.Select(a => chains[a]).ToList(), waits.Select(a => chains[a]).ToList(),
+            locks.Select(a => chains[a]).ToList(), unlocks.Select(u => (chains[u.Key], u.Value)).ToList());
     }
 
     public Site Describe(ulong address) => Describe(_debugFile, [address])[address];
@@ -105,7 +116,9 @@ public sealed class GilCodeTruth
     /// The heuristic's findings are exactly the debug info's: every take_gil clone (symbols), one acquiring store in
     /// each (the atomic store of `locked` where the debug info names 3.13+'s atomic helpers), one release store
     /// right before each COND_SIGNAL of drop_gil/drop_gil_impl (wherever inlined) and nothing else, and the
-    /// forced-switch COND_WAIT of every drop_gil copy, with the instruction after it as its end.
+    /// forced-switch COND_WAIT of every drop_gil copy; each release ends after its MUTEX_UNLOCK(gil->mutex), each
+    /// forced switch spans drop_gil's MUTEX_LOCK(switch_mutex) … MUTEX_UNLOCK(switch_mutex), and together those ends
+    /// are every mutex unlock of drop_gil and drop_gil_impl.
     /// </summary>
     public void AssertHeuristicMatches(GilCode code, ElfImage symbols, ITestOutputHelper output)
     {
@@ -137,12 +150,17 @@ public sealed class GilCodeTruth
             if (atomicsNamed) Assert.True(named[a].InAtomicHelper, $"release store 0x{a:x} is not the atomic store of locked");
             output.WriteLine($"release store {named[a]}");
         }
-        Assert.Equal(HandoverWaits.Select(w => w.Address).Order(), code.HandoverWaits.Select(w => w.Call).Order());
-        foreach (var w in code.HandoverWaits)
+        Assert.Equal(HandoverWaits.Select(w => w.Address).Order(), code.ForcedSwitches.Select(w => w.Wait).Order());
+        foreach (var w in code.ForcedSwitches)
         {
-            Assert.InRange(w.Return - w.Call, 2UL, 15UL);
-            output.WriteLine($"handover wait {HandoverWaits.Single(h => h.Address == w.Call)}, ends at 0x{w.Return:x}");
+            var lk = Assert.Single(DropLocks, l => l.Address == w.Lock);
+            Assert.False(lk.Inner.StartsWith("drop_gil_impl", StringComparison.Ordinal), $"the forced switch's lock 0x{w.Lock:x} is in {lk.Inner}");
+            Assert.InRange(w.Wait - w.Lock, 1UL, 512UL);
+            output.WriteLine($"forced switch {lk} … wait 0x{w.Wait:x} … ends {string.Join(",", w.Ends.Select(e => $"0x{e:x}"))}");
         }
+        Assert.All(code.Releases, r => Assert.NotEmpty(r.Ends));
+        var ends = code.Releases.SelectMany(r => r.Ends).Concat(code.ForcedSwitches.SelectMany(w => w.Ends)).Distinct().Order();
+        Assert.Equal(DropUnlockReturns.Order(), ends);
     }
 
     static readonly Lazy<bool> Addr2Line = new(() =>

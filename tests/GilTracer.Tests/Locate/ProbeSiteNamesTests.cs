@@ -15,6 +15,8 @@ public class ProbeSiteNamesTests
     [InlineData(ProbeSiteKind.DropGilEntry, EventKind.DropGil)]
     [InlineData(ProbeSiteKind.DropGilReturn, EventKind.DropGilReturn)]
     [InlineData(ProbeSiteKind.ReleaseSite, EventKind.ReleaseSite)]
+    [InlineData(ProbeSiteKind.ReleaseStart, EventKind.DropGil)]
+    [InlineData(ProbeSiteKind.ReleaseEnd, EventKind.DropGilReturn)]
     [InlineData(ProbeSiteKind.HandoverWait, EventKind.HandoverWait)]
     [InlineData(ProbeSiteKind.HandoverWaitEnd, EventKind.HandoverWaitEnd)]
     public void EveryKindsNameClassifiesBack(ProbeSiteKind site, EventKind kind)

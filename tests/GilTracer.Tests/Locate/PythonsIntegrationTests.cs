@@ -108,7 +108,7 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         if (DebianDbgPython.Root is null) { output.WriteLine($"skipped: {DebianDbgPython.Reason}"); return; }
         var run = TraceTwoThreads(DebianDbgPython.Python, locate: new LocateOptions(DebugDirectories: [DebianDbgPython.DebugDir]));
         Assert.Equal("debuginfo", run.Python.Method);
-        Assert.Equal(5, run.Python.Sites.Count(s => s.Kind == ProbeSiteKind.ReleaseSite)); // drop_gil inlined 5 times
+        Assert.Equal(5, run.Python.Sites.Count(s => s.Kind == ProbeSiteKind.ReleaseStart)); // drop_gil inlined 5 times
         CheckContention(run);
     }
 
