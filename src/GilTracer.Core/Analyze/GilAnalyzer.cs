@@ -7,8 +7,9 @@ namespace GilTracer.Core.Analyze;
 /// memory grows with the number of threads, not events. Per thread:
 /// wait = take_gil entry → take_gil return while another thread held the GIL (taking a free GIL is no wait), and
 /// drop_gil entry → return while another thread waited (the forced-switch handover: the dropper sleeps there until
-/// the next thread has taken the GIL, a VM's wake-up latency makes that milliseconds); hold = take_gil return →
-/// drop_gil entry; no GIL = the rest of the thread's life, inlined release sites (stripped builds) included.
+/// the next thread has taken the GIL, a VM's wake-up latency makes that milliseconds), and likewise the forced-switch
+/// wait after an inlined release (handover-wait probes); hold = take_gil return → drop_gil entry or release site;
+/// no GIL = the rest of the thread's life.
 /// It tolerates what real recordings contain: duplicated events (dropped and counted), a take_gil that never
 /// returns (daemon thread parked at shutdown), drop_gil called inside take_gil during finalization, and
 /// recordings that start or end inside a wait or hold (clipped to the recording).
@@ -52,6 +53,8 @@ public sealed class GilAnalyzer
             case EventKind.DropGil:
             case EventKind.DropGilReturn:
             case EventKind.ReleaseSite:
+            case EventKind.HandoverWait:
+            case EventKind.HandoverWaitEnd:
                 OnGilEvent(e);
                 break;
             case EventKind.Comm:
@@ -114,6 +117,8 @@ public sealed class GilAnalyzer
             case EventKind.DropGil: OnDropGil(t, p, ts); break;
             case EventKind.ReleaseSite: OnReleaseSite(t, p, ts); break;
             case EventKind.DropGilReturn: OnDropGilReturn(t, p, ts); break;
+            case EventKind.HandoverWait: OnHandoverWait(t, p, ts); break;
+            case EventKind.HandoverWaitEnd: OnHandoverWaitEnd(t, ts); break;
         }
     }
 
@@ -128,7 +133,7 @@ public sealed class GilAnalyzer
         {
             EventKind.TakeGil => GilState.NoGil,
             EventKind.TakeGilReturn => GilState.Wait,
-            EventKind.DropGil or EventKind.ReleaseSite => GilState.Hold,
+            EventKind.DropGil or EventKind.ReleaseSite or EventKind.HandoverWait => GilState.Hold,
             _ => GilState.Release,
         };
         // Where life starts: a recorded fork (--state) is exact; a thread alive when an attach began lived since
@@ -143,6 +148,7 @@ public sealed class GilAnalyzer
         t.StateSinceNs = start;
         t.WaitStartNs = start;
         t.State = before;
+        t.Handover = first == EventKind.HandoverWaitEnd; // in a forced-switch wait since before the recording
         if (before == GilState.Hold) TakeHold(p, t);
         if (before == GilState.Wait)
         {
@@ -191,6 +197,26 @@ public sealed class GilAnalyzer
     {
         if (t.State == GilState.Hold) EndHold(p, t, ts);
         if (t.State is GilState.Hold or GilState.Release) Enter(t, GilState.NoGil, ts);
+    }
+
+    /// <summary>
+    /// The forced switch after a release (drop_gil or a copy inlined into an I/O wrapper, which has no return to
+    /// probe): another thread asked for the GIL and has not taken it yet, so until the wait ends the dropper is held
+    /// back by the GIL, as in a drop_gil that hands over.
+    /// </summary>
+    void OnHandoverWait(ThreadTrack t, ProcessTrack p, long ts)
+    {
+        if (t.State == GilState.Wait) return;
+        if (t.State == GilState.Hold) EndHold(p, t, ts);
+        if (t.State != GilState.Release) Enter(t, GilState.Release, ts);
+        t.Handover = true;
+    }
+
+    void OnHandoverWaitEnd(ThreadTrack t, long ts)
+    {
+        if (t.State != GilState.Release || !t.Handover) return;
+        t.ReleaseNs += Math.Max(0, ts - t.StateSinceNs);
+        Enter(t, GilState.NoGil, ts, closeAs: GilState.Wait);
     }
 
     void OnDropGilReturn(ThreadTrack t, ProcessTrack p, long ts)

@@ -59,16 +59,23 @@ public static class PythonLocator
         else
         {
             method = "symbols";
-            sites = SitesFromSymbols(elf, elf, notes);
-            if (sites.Count == 0 && DebugInfoLocator.Resolve(elf, options, notes, warnings) is { } debug)
+            sites = [];
+            if (options.Method != GilMethod.Heuristic)
             {
-                notes.Add(debug.Note);
-                sites = SitesFromSymbols(debug.Image, elf, notes);
-                (method, debugFile) = (debug.Method, debug.Path);
+                sites = SitesFromSymbols(elf, elf, notes, facts.Version);
+                if (sites.Count == 0 && DebugInfoLocator.Resolve(elf, options, notes, warnings) is { } debug)
+                {
+                    notes.Add(debug.Note);
+                    sites = SitesFromSymbols(debug.Image, elf, notes, facts.Version);
+                    (method, debugFile) = (debug.Method, debug.Path);
+                }
+                if (sites.Count == 0 && options.Method == GilMethod.Symbols)
+                    throw new GilTracerException($"--gil-method symbols: {gilBinary} has no take_gil/drop_gil symbols and no debug file was found; {GilCodeScanner.Hint(facts.Version)}");
             }
+            else if (elf.HasSymtab) notes.Add("symbols ignored (--gil-method heuristic)");
             if (sites.Count == 0)
             {
-                sites = SitesFromHeuristic(elf, notes);
+                sites = SitesFromHeuristic(elf, notes, facts.Version);
                 method = "heuristic";
             }
         }
@@ -83,11 +90,14 @@ public static class PythonLocator
     }
 
     /// <summary>
-    /// Entry and return probes on take_gil and drop_gil and on each of their compiler clones; plus a plain probe on
-    /// every release the compiler inlined elsewhere (LTO builds inline drop_gil into PyEval_SaveThread and the I/O
-    /// wrappers; 3.13 into PyEval_ReleaseLock), found by disassembly. Empty when the symbols are missing.
+    /// Entry and return probes on take_gil and drop_gil and on each of their compiler clones (drop_gil, not 3.14+'s
+    /// drop_gil_impl it inlines or calls: the forced-switch wait is in drop_gil); plus, found by disassembly, a plain
+    /// probe on every release the compiler inlined elsewhere (LTO builds inline drop_gil into PyEval_SaveThread,
+    /// _Py_HandlePending and the I/O wrappers; 3.13 into PyEval_ReleaseLock; 3.14+ keep an out-of-line
+    /// drop_gil_impl for final releases) and on the forced-switch wait of each such copy, which has no return to
+    /// probe. Empty when the symbols are missing.
     /// </summary>
-    public static List<ProbeSite> SitesFromSymbols(ElfImage symbols, ElfImage code, List<string>? notes = null)
+    public static List<ProbeSite> SitesFromSymbols(ElfImage symbols, ElfImage code, List<string>? notes = null, string? version = null)
     {
         var sites = new List<ProbeSite>();
         var takes = ElfSymbolLocator.FindFunctionAndClones(symbols, code, "take_gil");
@@ -103,16 +113,20 @@ public static class PythonLocator
             sites.Add(new ProbeSite(ProbeSiteKind.DropGilEntry, code.Path, f.FileOffset, f.Name));
             sites.Add(new ProbeSite(ProbeSiteKind.DropGilReturn, code.Path, f.FileOffset, f.Name));
         }
+        bool InDrop(ulong a) => drops.Any(d => a >= d.Address && a < d.Address + d.Size);
+        string Where(ulong a) => symbols.Symbols.FirstOrDefault(s => s.Type == ELFSharp.ELF.Sections.SymbolType.Function && a >= s.Value && a < s.Value + s.Size)?.Name ?? "?";
         try
         {
-            var scanned = GilCodeScanner.Scan(code);
-            foreach (var a in scanned.ReleaseStores)
+            var scanned = GilCodeScanner.Scan(code, version);
+            foreach (var r in scanned.Releases.Where(r => !InDrop(r.Store)))
             {
-                if (drops.Any(d => a >= d.Address && a < d.Address + d.Size)) continue;
-                var where = symbols.Symbols.FirstOrDefault(s => s.Type == ELFSharp.ELF.Sections.SymbolType.Function && a >= s.Value && a < s.Value + s.Size);
-                var desc = $"inlined release in {where?.Name ?? "?"}";
-                sites.Add(new ProbeSite(ProbeSiteKind.ReleaseSite, code.Path, code.FileOffset(a), desc));
-                notes?.Add($"{desc} at 0x{a:x}");
+                AddRelease(sites, code, r, $"inlined release in {Where(r.Store)}");
+                notes?.Add($"inlined release in {Where(r.Store)} at 0x{r.Store:x}");
+            }
+            foreach (var w in scanned.ForcedSwitches.Where(w => !InDrop(w.Wait)))
+            {
+                AddForcedSwitch(sites, code, w, $"forced switch in {Where(w.Wait)}");
+                notes?.Add($"forced switch in {Where(w.Wait)} at 0x{w.Lock:x}");
             }
         }
         catch (GilTracerException e)
@@ -122,18 +136,46 @@ public static class PythonLocator
         return sites;
     }
 
-    /// <summary>Stripped binary: take_gil entries, its acquiring stores and every release store, by disassembly.</summary>
-    public static List<ProbeSite> SitesFromHeuristic(ElfImage elf, List<string>? notes = null)
+    /// <summary>
+    /// Stripped binary: take_gil entries, its acquiring stores, every release store and every forced-switch wait
+    /// (start and end), by disassembly.
+    /// </summary>
+    public static List<ProbeSite> SitesFromHeuristic(ElfImage elf, List<string>? notes = null, string? version = null)
     {
-        var code = GilCodeScanner.Scan(elf);
+        var code = GilCodeScanner.Scan(elf, version);
         notes?.Add(code.Anchor);
         var sites = new List<ProbeSite>();
         foreach (var a in code.TakeGilEntries)
             sites.Add(new ProbeSite(ProbeSiteKind.TakeGilEntry, elf.Path, elf.FileOffset(a), $"take_gil@0x{a:x}"));
         foreach (var a in code.AcquireStores)
             sites.Add(new ProbeSite(ProbeSiteKind.TakeGilAcquire, elf.Path, elf.FileOffset(a), $"acquiring store@0x{a:x}"));
-        foreach (var a in code.ReleaseStores)
-            sites.Add(new ProbeSite(ProbeSiteKind.ReleaseSite, elf.Path, elf.FileOffset(a), $"release store@0x{a:x}"));
+        foreach (var r in code.Releases) AddRelease(sites, elf, r, $"release store@0x{r.Store:x}");
+        foreach (var w in code.ForcedSwitches) AddForcedSwitch(sites, elf, w, $"forced switch@0x{w.Lock:x}");
         return sites;
+    }
+
+    /// <summary>The release store, and its ends when known (counted as a drop_gil entry and return); a bare release site otherwise.</summary>
+    static void AddRelease(List<ProbeSite> sites, ElfImage code, GilRelease r, string desc)
+    {
+        if (r.Ends.Count == 0)
+        {
+            sites.Add(new ProbeSite(ProbeSiteKind.ReleaseSite, code.Path, code.FileOffset(r.Store), desc));
+            return;
+        }
+        sites.Add(new ProbeSite(ProbeSiteKind.ReleaseStart, code.Path, code.FileOffset(r.Store), desc));
+        foreach (var e in r.Ends) AddOnce(sites, new ProbeSite(ProbeSiteKind.ReleaseEnd, code.Path, code.FileOffset(e), $"{desc}, end@0x{e:x}"));
+    }
+
+    /// <summary>The forced-switch block: its lock of switch_mutex opens the handover wait, each unlock's return closes it.</summary>
+    static void AddForcedSwitch(List<ProbeSite> sites, ElfImage code, ForcedSwitch w, string desc)
+    {
+        sites.Add(new ProbeSite(ProbeSiteKind.HandoverWait, code.Path, code.FileOffset(w.Lock), $"{desc} (wait@0x{w.Wait:x})"));
+        foreach (var e in w.Ends) AddOnce(sites, new ProbeSite(ProbeSiteKind.HandoverWaitEnd, code.Path, code.FileOffset(e), $"{desc}, end@0x{e:x}"));
+    }
+
+    /// <summary>Two releases may share their unlock: one probe per place, or each hit would count twice.</summary>
+    static void AddOnce(List<ProbeSite> sites, ProbeSite site)
+    {
+        if (!sites.Any(s => s.Kind == site.Kind && s.FileOffset == site.FileOffset)) sites.Add(site);
     }
 }

@@ -13,8 +13,35 @@ public enum ProbeSiteKind
     DropGilEntry,
     /// <summary>Return probe on drop_gil.</summary>
     DropGilReturn,
-    /// <summary>Plain probe on an (inlined) release: the store of 0 to the GIL's locked flag.</summary>
+    /// <summary>Plain probe on an (inlined) release: the store of 0 to the GIL's locked flag, when its end is not found.</summary>
     ReleaseSite,
+    /// <summary>
+    /// Plain probe on a release store whose end is known (drop_gil without a return probe, or a copy inlined
+    /// elsewhere): counted like a drop_gil entry.
+    /// </summary>
+    ReleaseStart,
+    /// <summary>
+    /// Plain probe on the return address of the MUTEX_UNLOCK(gil->mutex) after that release, counted like a drop_gil
+    /// return: a dropper is often preempted by the thread its COND_SIGNAL wakes before it gets there.
+    /// </summary>
+    ReleaseEnd,
+    /// <summary>
+    /// Plain probe on the MUTEX_LOCK(switch_mutex) call that opens the forced switch after a release (a thread asked
+    /// for the GIL): the dropper waits there, and in COND_WAIT(switch_cond), for the next holder to take the GIL.
+    /// </summary>
+    HandoverWait,
+    /// <summary>Plain probe on the return address of the MUTEX_UNLOCK(switch_mutex) that closes it: the handover is done.</summary>
+    HandoverWaitEnd,
+}
+
+/// <summary>How to find the GIL code: the usual order (symbols, debug file, heuristic), or one forced (proofs, experts).</summary>
+public enum GilMethod
+{
+    Auto,
+    /// <summary>The binary's or its debug file's symbols only; refuse when there are none.</summary>
+    Symbols,
+    /// <summary>Disassembly only, even when symbols exist.</summary>
+    Heuristic,
 }
 
 /// <summary>One probe to place: file offset inside Binary (not a virtual address).</summary>
@@ -47,11 +74,20 @@ public sealed record PythonTarget(
 /// <summary>
 /// Expert overrides: file offsets (in GilBinary) of take_gil and drop_gil, skipping every lookup. Where debug files
 /// are looked for (null: /usr/lib/debug) and which debuginfod servers are asked (null: DEBUGINFOD_URLS and the rest
-/// of the environment, as elfutils reads it; <see cref="DebuginfodOptions.Off"/>: none).
+/// of the environment, as elfutils reads it; <see cref="DebuginfodOptions.Off"/>: none); or a forced method.
 /// </summary>
 public sealed record LocateOptions(ulong? TakeGilOffset = null, ulong? DropGilOffset = null, IReadOnlyList<string>? DebugDirectories = null,
-    DebuginfodOptions? Debuginfod = null)
+    DebuginfodOptions? Debuginfod = null, GilMethod Method = GilMethod.Auto)
 {
+    /// <summary>"symbols", "heuristic", "auto" (or null); anything else is a usage error.</summary>
+    public static GilMethod ParseMethod(string? text, string option) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "auto" => GilMethod.Auto,
+        "symbols" => GilMethod.Symbols,
+        "heuristic" => GilMethod.Heuristic,
+        _ => throw new Model.GilTracerException($"{option}: '{text}' is not one of auto, symbols, heuristic", 2),
+    };
+
     /// <summary>"0x1a2b" or "6699"; null stays null; anything else is a usage error.</summary>
     public static ulong? ParseOffset(string? text, string option)
     {

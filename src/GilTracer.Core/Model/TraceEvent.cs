@@ -14,6 +14,10 @@ public enum EventKind : byte
     DropGilReturn,
     /// <summary>An inlined release site ran (stripped builds, probe "drop_gil_rel"): the hold ends, no return follows.</summary>
     ReleaseSite,
+    /// <summary>After a release, the forced-switch COND_WAIT starts (probe "drop_gil_hw"): the dropper waits for the next holder.</summary>
+    HandoverWait,
+    /// <summary>That COND_WAIT returned (probe "drop_gil_hw_ret", on the instruction after the call): the next holder took the GIL.</summary>
+    HandoverWaitEnd,
     /// <summary>sched_switch: Tid = the thread switched out, NextTid = the one switched in, State = prev_state.</summary>
     SchedSwitch,
     /// <summary>sched_wakeup: WokenTid = the thread woken (Tid: the waker's context).</summary>
@@ -32,8 +36,8 @@ public enum EventKind : byte
 
 public static class EventKinds
 {
-    /// <summary>A GIL probe hit (take_gil, drop_gil, their returns, a release site).</summary>
-    public static bool IsGil(this EventKind kind) => kind <= EventKind.ReleaseSite;
+    /// <summary>A GIL probe hit (take_gil, drop_gil, their returns, a release site, a handover wait).</summary>
+    public static bool IsGil(this EventKind kind) => kind <= EventKind.HandoverWaitEnd;
 }
 
 /// <summary>Thread state a sched_switch leaves the previous thread in (prev_state).</summary>

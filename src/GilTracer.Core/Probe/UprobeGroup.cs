@@ -65,14 +65,19 @@ public sealed class UprobeGroup : IDisposable
         return group;
     }
 
-    static string EventName(ProbeSiteKind kind) => kind switch
+    /// <summary>The event name of a site's probe (numbered _2, _3 … when a kind has several sites); GilProbeNames classifies it back.</summary>
+    public static string EventName(ProbeSiteKind kind) => kind switch
     {
         ProbeSiteKind.TakeGilEntry => GilProbeNames.TakeGil,
         ProbeSiteKind.TakeGilReturn => GilProbeNames.TakeGilRet,
-        ProbeSiteKind.TakeGilAcquire => "take_gil_acq",
+        ProbeSiteKind.TakeGilAcquire => GilProbeNames.TakeGilAcquire,
         ProbeSiteKind.DropGilEntry => GilProbeNames.DropGil,
         ProbeSiteKind.DropGilReturn => GilProbeNames.DropGilRet,
         ProbeSiteKind.ReleaseSite => GilProbeNames.ReleaseSite,
+        ProbeSiteKind.ReleaseStart => GilProbeNames.ReleaseStart,
+        ProbeSiteKind.ReleaseEnd => GilProbeNames.ReleaseEnd,
+        ProbeSiteKind.HandoverWait => GilProbeNames.HandoverWait,
+        ProbeSiteKind.HandoverWaitEnd => GilProbeNames.HandoverWaitEnd,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -24,12 +24,13 @@ static class AttachCommand
         c.Add(Names);
         c.Add(ReadyFile);
         c.Add(RecordArgs.State);
+        c.Add(LocateArgs.GilMethod);
         OutputArgs.AddTo(c);
         c.SetAction(p => Cli.Guard(p, () =>
         {
             var outputs = OutputArgs.From(p);
             var result = AttachPipeline.Attach(new AttachOptions(p.GetValue(Pid), outputs, p.GetValue(Duration), p.GetValue(RecordArgs.MmapPages),
-                p.GetValue(Names), p.GetValue(ReadyFile), p.GetValue(RecordArgs.State)), Cli.Events(p));
+                p.GetValue(Names), p.GetValue(ReadyFile), p.GetValue(RecordArgs.State), LocateArgs.MethodFrom(p)), Cli.Events(p));
             ReportPrinter.Print(p, result.Report, outputs);
             return 0;
         }));

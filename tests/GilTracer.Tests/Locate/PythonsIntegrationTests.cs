@@ -88,15 +88,12 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         Assert.True(stripped.Python.Stripped);
         var pyenv = TraceTwoThreads(PythonInstalls.PyenvPython("3.11.7"));
         CheckContention(pyenv);
-        // The inlined release sites of the stripped build have no return to probe, so the time a dropper sleeps inside
-        // drop_gil until the next thread takes over (part of the wait with symbols) counts as no GIL there: compare
-        // the take_gil part of the wait (wait minus release) and the holds.
-        double Wait(TracedRun r) => Workers(r.Report).Average(t => 100.0 * (t.WaitNs - t.ReleaseNs) / t.TotalNs);
+        CheckContention(stripped);
+        // Release ends and forced-switch probes count the handover as the symbols' drop_gil return does: no phantom no-GIL.
+        Assert.All(Workers(stripped.Report), w => Assert.InRange(w.NoGilPct, 0, 2));
+        double Wait(TracedRun r) => Workers(r.Report).Average(t => t.GilWaitPct);
         double Has(TracedRun r) => Workers(r.Report).Average(t => t.HasGilPct);
-        output.WriteLine($"workers' mean wait in take_gil: stripped {Wait(stripped):F1} %, pyenv {Wait(pyenv):F1} %; has GIL {Has(stripped):F1} % vs {Has(pyenv):F1} %");
-        Assert.All(Workers(stripped.Report), w => Assert.InRange(w.GilWaitPct, 20, 65));
-        Assert.All(Workers(stripped.Report), w => Assert.InRange(w.NoGilPct + w.HasGilPct + w.GilWaitPct, 99.9, 100.1));
-        Assert.All(stripped.Report.Gils, g => Assert.Equal(0, g.OverlapViolations));
+        output.WriteLine($"workers' mean wait: stripped {Wait(stripped):F1} %, pyenv {Wait(pyenv):F1} %; has GIL {Has(stripped):F1} % vs {Has(pyenv):F1} %");
         Assert.InRange(Wait(stripped) - Wait(pyenv), -10, 10);
         Assert.InRange(Has(stripped) - Has(pyenv), -10, 10);
     }
@@ -108,7 +105,7 @@ public class PythonsIntegrationTests(ITestOutputHelper output)
         if (DebianDbgPython.Root is null) { output.WriteLine($"skipped: {DebianDbgPython.Reason}"); return; }
         var run = TraceTwoThreads(DebianDbgPython.Python, locate: new LocateOptions(DebugDirectories: [DebianDbgPython.DebugDir]));
         Assert.Equal("debuginfo", run.Python.Method);
-        Assert.Equal(5, run.Python.Sites.Count(s => s.Kind == ProbeSiteKind.ReleaseSite)); // drop_gil inlined 5 times
+        Assert.Equal(5, run.Python.Sites.Count(s => s.Kind == ProbeSiteKind.ReleaseStart)); // drop_gil inlined 5 times
         CheckContention(run);
     }
 
