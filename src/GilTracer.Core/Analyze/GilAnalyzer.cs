@@ -102,6 +102,7 @@ public sealed class GilAnalyzer
         }
         if (e.Comm is not null) t.Comm = e.Comm;
         if (t.LastKind == e.Kind && t.LastKindNs == ts) { _duplicates++; return; }
+        var previous = t.LastKind;
         t.LastKind = e.Kind;
         t.LastKindNs = ts;
         t.LastNs = ts;
@@ -117,7 +118,7 @@ public sealed class GilAnalyzer
             case EventKind.DropGil: OnDropGil(t, p, ts); break;
             case EventKind.ReleaseSite: OnReleaseSite(t, p, ts); break;
             case EventKind.DropGilReturn: OnDropGilReturn(t, p, ts); break;
-            case EventKind.HandoverWait: OnHandoverWait(t, p, ts); break;
+            case EventKind.HandoverWait: OnHandoverWait(t, p, ts, afterReleaseEnd: previous == EventKind.DropGilReturn); break;
             case EventKind.HandoverWaitEnd: OnHandoverWaitEnd(t, ts); break;
         }
     }
@@ -204,11 +205,22 @@ public sealed class GilAnalyzer
     /// probe): another thread asked for the GIL and has not taken it yet, so until the wait ends the dropper is held
     /// back by the GIL, as in a drop_gil that hands over.
     /// </summary>
-    void OnHandoverWait(ThreadTrack t, ProcessTrack p, long ts)
+    /// <remarks>
+    /// Right after the end of an inlined release (its mutex unlock, probed as a drop_gil return) the thread is still in
+    /// drop_gil's code, on its way to this forced switch: the gap counts as the wait it leads into, as a drop_gil
+    /// entry → return does with symbols. On a shared CPU the waiter woken by the release's signal often preempts the
+    /// dropper in that gap, for a scheduler tick: counted as no GIL, that showed as 2–3 % phantom no-GIL under load.
+    /// </remarks>
+    void OnHandoverWait(ThreadTrack t, ProcessTrack p, long ts, bool afterReleaseEnd)
     {
         if (t.State == GilState.Wait) return;
         if (t.State == GilState.Hold) EndHold(p, t, ts);
-        if (t.State != GilState.Release) Enter(t, GilState.Release, ts);
+        if (t.State == GilState.NoGil && afterReleaseEnd)
+        {
+            t.ReleaseNs += Math.Max(0, ts - t.StateSinceNs);
+            Enter(t, GilState.Release, ts, closeAs: GilState.Wait);
+        }
+        else if (t.State != GilState.Release) Enter(t, GilState.Release, ts);
         t.Handover = true;
     }
 

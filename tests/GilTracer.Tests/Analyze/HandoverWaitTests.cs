@@ -49,6 +49,27 @@ public class HandoverWaitTests
         Assert.Equal(symbols.Thread(100).HoldNs, stripped.Thread(100).HoldNs);
     }
 
+    /// <summary>
+    /// Stripped builds end an inlined release at its mutex unlock (a drop_gil return) and start the forced switch at the
+    /// switch_mutex lock: the dropper preempted in between, by the waiter its signal woke, is still in drop_gil: wait,
+    /// as with symbols, not no GIL.
+    /// </summary>
+    [Fact]
+    public void APreemptionBetweenTheReleaseEndAndTheForcedSwitchIsWait()
+    {
+        GilReport Run(params TraceEvent[] release) => Analyze([
+            E(EventKind.TakeGil, 100, 1.0), E(EventKind.TakeGilReturn, 100, 1.0001), E(EventKind.TakeGil, 101, 1.1),
+            .. release, E(EventKind.TakeGilReturn, 101, 1.6), E(EventKind.ReleaseSite, 101, 2.0)]);
+        var symbols = Run(E(EventKind.DropGil, 100, 1.5), E(EventKind.DropGilReturn, 100, 1.6001));
+        var stripped = Run(E(EventKind.DropGil, 100, 1.5), E(EventKind.DropGilReturn, 100, 1.50001), // release store → unlock
+            E(EventKind.HandoverWait, 100, 1.504), E(EventKind.HandoverWaitEnd, 100, 1.6001));       // preempted 4 ms, then the switch
+        Assert.Equal(symbols.Thread(100).WaitNs, stripped.Thread(100).WaitNs);
+        Assert.Equal(symbols.Thread(100).NoGilNs, stripped.Thread(100).NoGilNs);
+        // Without a forced switch after it, what follows a release's end is no GIL (the thread runs its I/O).
+        var io = Run(E(EventKind.DropGil, 100, 1.5), E(EventKind.DropGilReturn, 100, 1.50001), E(EventKind.TakeGil, 100, 1.55));
+        Assert.Equal(50_090_000L, io.Thread(100).NoGilNs); // 1.50001 → 1.55, and its uncontended take_gil 1.0 → 1.0001
+    }
+
     [Fact]
     public void TheDropperIsHeldBackByTheGilWhileItWaits()
     {
