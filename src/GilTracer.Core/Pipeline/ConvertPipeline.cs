@@ -34,6 +34,8 @@ public static class ConvertPipeline
             });
         if (input == "-")
             return AnalyzeText(reader.Read(Console.OpenStandardInput()));
+        if (Directory.Exists(input))
+            throw new GilTracerException($"{input} is a folder: give the recording in it, e.g. {Path.Combine(input, "perf.data")}");
         if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
         // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
         // traced processes, which pick our program out of system-wide sched events) and, with --state, the
