@@ -6,9 +6,11 @@ using GilTracer.Core.Record;
 if (args is [ExecWrapper.Verb, .. var wrapped]) return ExecWrapper.Main(wrapped);
 ExecWrapper.Self = Self();
 
+var program = new ProgramArgs.Split(args, null);
+var run = RunCommand.Create(() => program);
 var root = new RootCommand("GilTracer: where the Python GIL holds your program back (perf + uprobes on take_gil/drop_gil)")
 {
-    RunCommand.Create(),
+    run,
     ConvertCommand.Create(),
     AttachCommand.Create(),
     CombineCommand.Create(),
@@ -16,8 +18,18 @@ var root = new RootCommand("GilTracer: where the Python GIL holds your program b
     ProbesCommand.Create(),
     SetupCommand.Create(),
 };
+program = args.Length == 0 ? new(["--help"], null) : ProgramArgs.Of(args, run);
+var parse = root.Parse(program.GiltracerArgs);
+if (parse.Errors.Count > 0)
+{
+    // Usage errors: one line each, exit 2 (System.CommandLine would print the whole help and exit 1).
+    var command = parse.CommandResult.Command == root ? "giltracer" : $"giltracer {parse.CommandResult.Command.Name}";
+    foreach (var e in parse.Errors)
+        Console.Error.WriteLine($"giltracer: error: {string.Join(' ', e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))} (see `{command} --help`)");
+    return 2;
+}
 // We handle SIGINT/SIGTERM ourselves (PerfRecorder): the recording must be kept and the probes removed.
-return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
+return parse.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
 // How to run giltracer again as the wrapper: the native executable (published, or the apphost), or `dotnet giltracer.dll`.
 static IReadOnlyList<string>? Self()
