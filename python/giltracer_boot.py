@@ -40,10 +40,39 @@ def _hide_our_frames(skip_runpy):
     sys.excepthook = excepthook
 
 
+def _tie_to_perf():
+    """Under `giltracer run` (perf started this process): die with perf, as perf dies with giltracer, so a SIGKILLed
+    giltracer leaves nothing running; and join giltracer's process group, the terminal's foreground, so a Ctrl-C
+    typed there reaches the program (perf has a group of its own and never sees it) and the program keeps the
+    terminal. Done here, in the program's own process: a wrapper exec'd before python would leave its threads
+    in the program's pid, seen by --state."""
+    pgid = os.environ.pop("GILTRACER_PGID", None)
+    if pgid:
+        try:
+            os.setpgid(0, int(pgid))
+        except (OSError, ValueError):
+            pass  # the group is gone (giltracer too): the check below ends us
+    if os.environ.pop("GILTRACER_TIE", None) != "1":
+        return
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (ImportError, OSError, AttributeError):
+        return  # no ctypes: not tied, nothing else changes
+    try:  # perf died before the prctl: we have been handed to another parent
+        with open("/proc/%d/comm" % os.getppid()) as f:
+            orphaned = f.read().strip() != "perf"
+    except OSError:
+        orphaned = True
+    if orphaned:
+        os._exit(1)
+
+
 def main():
     args = sys.argv[1:]
     if not args:
         sys.exit("giltracer_boot: nothing to run")
+    _tie_to_perf()
     giltracer_names.install(os.environ.get("GILTRACER_THREADS"))
     extra = os.environ.pop("GILTRACER_EXTRA_BOOT", None)
     if extra:  # further in-process instrumentation (function tracer), a module path

@@ -4,20 +4,22 @@ using GilTracer.Core.Host;
 namespace GilTracer.Core.Record;
 
 /// <summary>
-/// The hidden verb `giltracer __exec PARENT GROUP COMMAND…`: giltracer itself, started in place of perf (and by perf in
-/// place of the program), ties the process to its parent's life and sets its process group, then execve's COMMAND.
+/// The hidden verb `giltracer __exec PARENT GROUP COMMAND…`: giltracer itself, started in place of perf, ties the
+/// process to its parent's life and sets its process group, then execve's COMMAND.
 /// <list type="bullet">
-/// <item>PR_SET_PDEATHSIG(SIGKILL): a SIGKILLed giltracer takes perf with it, and perf's death the program; nothing can
-/// be handled after a SIGKILL, so the kernel has to do it. .NET's Process.Start runs no code between fork and exec, and
-/// posix_spawn can set a process group but not prctl: hence a wrapper. It is our own binary (no dependency on
-/// util-linux's setpriv, which cannot set the group nor close the race below). Checking getppid() after prctl closes the
-/// race of a parent that died before it. The death signal fires when the *thread* that forked the child ends: callers
-/// start children from the thread that then waits for them (PerfRecorder, SchedRecorder), which outlives them.</item>
+/// <item>PR_SET_PDEATHSIG(SIGKILL): a SIGKILLed giltracer takes perf with it; nothing can be handled after a SIGKILL,
+/// so the kernel has to do it. .NET's Process.Start runs no code between fork and exec, and posix_spawn can set a
+/// process group but not prctl: hence a wrapper. It is our own binary (no dependency on util-linux's setpriv, which
+/// cannot set the group nor close the race below). Checking getppid() after prctl closes the race of a parent that
+/// died before it. The death signal fires when the *thread* that forked the child ends: callers start children from
+/// the thread that then waits for them (PerfRecorder, SchedRecorder), which outlives them.</item>
 /// <item>Process groups: perf gets a group of its own, so a Ctrl-C at the terminal reaches the program and giltracer but
-/// not perf (perf would answer it with SIGTERM to the program); the program joins giltracer's group, the terminal's
-/// foreground, so input() and pdb keep working and its own SIGINT handlers run.</item>
+/// not perf (perf would answer it with SIGTERM to the program).</item>
 /// <item>Signals ignored by the .NET runtime (SIGPIPE) and the signal mask survive execve: both are reset to the defaults.</item>
 /// </list>
+/// The Python program does the same for itself (giltracer_boot.py): wrapped, the wrapper runtime's threads would stay
+/// in the program's pid, seen by --state. A command that cannot (a coming `run -- COMMAND`) can be wrapped with
+/// <see cref="CurrentParent"/> and giltracer's group, at that price.
 /// No System.Console here: in a background process group, touching the terminal would stop the wrapper (SIGTTOU).
 /// </summary>
 public static class ExecWrapper

@@ -32,13 +32,13 @@ public sealed record RecordOutcome(int ExitCode, long EnabledNs, long StoppedNs)
 
 /// <summary>
 /// Runs `perf record -k CLOCK_MONOTONIC` around the target, through <see cref="ExecWrapper"/>: perf dies with us (even
-/// after a SIGKILL) and has a process group of its own; the program dies with perf and, when there is a terminal,
-/// joins our process group, the terminal's foreground. So a Ctrl-C typed there reaches the program and us but not perf
-/// (perf would turn it into a SIGTERM for the program): the program's own SIGINT handlers and KeyboardInterrupt run and it
-/// keeps the terminal (input(), pdb). We stay alive to keep and decode what was recorded. A SIGINT that did not reach the
-/// program (no terminal, or sent to us alone while in the background) is passed on to it; a second SIGINT kills it. Either
-/// way perf ends when the program does, with its exit code. SIGTERM or SIGHUP sent to us is forwarded to perf, which
-/// stops the program and writes its file.
+/// after a SIGKILL) and has a process group of its own. The program (giltracer_boot.py, asked through its environment)
+/// dies with perf and, when there is a terminal, joins our process group, the terminal's foreground. So a Ctrl-C typed
+/// there reaches the program and us but not perf (perf would turn it into a SIGTERM for the program): the program's
+/// own SIGINT handlers and KeyboardInterrupt run and it keeps the terminal (input(), pdb), while we stay alive to keep
+/// and decode what was recorded. A SIGINT that did not reach the program (no terminal, or sent to us alone while in
+/// the background) is passed on to it; a second SIGINT kills it. Either way perf ends when the program does, with its
+/// exit code. SIGTERM or SIGHUP sent to us is forwarded to perf, which stops the program and writes its file.
 /// </summary>
 public static class PerfRecorder
 {
@@ -68,13 +68,10 @@ public static class PerfRecorder
             argv.AddRange(control!.PerfArguments);
         }
         bool program = req.Command.Count > 0;
-        // Without a terminal there is nothing to share: the program stays in perf's group, and every SIGINT we get is passed on.
-        bool sharesOurGroup = program && ExecWrapper.Enabled && HostFacts.Terminal.HasTerminal;
         if (program)
         {
             argv.Add("--");
-            argv.AddRange(ExecWrapper.Wrap(req.Command, ExecWrapper.CurrentParent,
-                sharesOurGroup ? Libc.GetPgrp().ToString() : ExecWrapper.KeepGroup));
+            argv.AddRange(req.Command);
         }
         log?.Invoke("$ " + ShellQuoter.Join(argv));
 
@@ -83,6 +80,15 @@ public static class PerfRecorder
         foreach (var a in launch.Skip(1)) psi.ArgumentList.Add(a);
         if (req.Environment is not null)
             foreach (var (k, v) in req.Environment) psi.Environment[k] = v;
+        // The program ties itself to perf and joins our group (giltracer_boot.py: a wrapper exec'd before python would
+        // leave its runtime's threads in the program's pid). Without a terminal there is nothing to share: it stays in
+        // perf's group, and every SIGINT we get is passed on.
+        bool sharesOurGroup = program && ExecWrapper.Enabled && HostFacts.Terminal.HasTerminal;
+        if (program && ExecWrapper.Enabled)
+        {
+            psi.Environment["GILTRACER_TIE"] = "1";
+            if (sharesOurGroup) psi.Environment["GILTRACER_PGID"] = Libc.GetPgrp().ToString();
+        }
 
         Process proc;
         try { proc = Process.Start(psi)!; } // from this thread, which waits for perf below: the death signal is tied to it
