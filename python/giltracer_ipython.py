@@ -140,7 +140,8 @@ def trace_cell(shell, line, cell):
     for stale in (ready, names):
         if os.path.exists(stale):
             os.unlink(stale)
-    cmd = find_binary(args.binary) + ["attach", str(os.getpid()), "-o", folder, "--ready-file", ready, "--names", names]
+    # --force: the folder is this cell's own, and running the cell again replaces its recording.
+    cmd = find_binary(args.binary) + ["attach", str(os.getpid()), "-o", folder, "--force", "--ready-file", ready, "--names", names]
     if args.no_html:
         cmd.append("--no-html")
     if args.state:

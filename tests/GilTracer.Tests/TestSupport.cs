@@ -7,6 +7,12 @@ namespace GilTracer.Tests;
 
 static class TestSupport
 {
+    /// <summary>Pipelines called in-process start perf and the program through the built giltracer, as the CLI does
+    /// (tied to their parent's life, in their own process groups), so the tests run what users run.</summary>
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void UseTheBuiltWrapper() =>
+        Core.Record.ExecWrapper.Self = [Path.Combine(AppContext.BaseDirectory, "giltracer")];
+
     public static string DataPath(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", name);
 
     public static List<TraceEvent> ReadText(string text, PerfScriptTextReader? reader = null) =>

@@ -39,6 +39,22 @@ public static class HostFacts
             throw new GilTracerException("creating uprobes needs root: run giltracer with sudo (or as root)");
     }
 
+    /// <summary>
+    /// Whether this process has a controlling terminal, and whether its process group is that terminal's foreground
+    /// (then a Ctrl-C typed there is sent to our whole group).
+    /// </summary>
+    public static (bool HasTerminal, bool Foreground) Terminal
+    {
+        get
+        {
+            int fd = Libc.Open("/dev/tty", Libc.O_RDONLY | Libc.O_NOCTTY | Libc.O_CLOEXEC);
+            if (fd < 0) return (false, false);
+            int foreground = Libc.TcGetPgrp(fd);
+            Libc.Close(fd);
+            return (true, foreground > 0 && foreground == Libc.GetPgrp());
+        }
+    }
+
     /// <summary>The running kernel's release (uname -r), null when /proc is not readable.</summary>
     public static string? KernelRelease => ReadTrimmed("/proc/sys/kernel/osrelease");
 

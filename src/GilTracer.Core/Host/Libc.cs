@@ -8,7 +8,11 @@ namespace GilTracer.Core.Host;
 /// </summary>
 internal static unsafe partial class Libc
 {
-    public const int SIGINT = 2;
+    public const int SIGINT = 2, SIGKILL = 9, SIGTERM = 15, SIGSTOP = 19;
+    public const int PR_SET_PDEATHSIG = 1;
+    public const int SIG_SETMASK = 2;
+    public const int O_RDONLY = 0, O_NOCTTY = 0x100;
+    public const int EEXIST = 17;
     public const int O_RDWR = 2, O_CLOEXEC = 0x80000;
     public const short POLLIN = 1;
     public const int CLOCK_MONOTONIC = 1;
@@ -42,6 +46,45 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint nfds, int timeoutMs);
+
+    [LibraryImport("libc", EntryPoint = "getppid")]
+    public static partial int GetPpid();
+
+    [LibraryImport("libc", EntryPoint = "getpgrp")]
+    public static partial int GetPgrp();
+
+    [LibraryImport("libc", EntryPoint = "getpgid", SetLastError = true)]
+    public static partial int GetPgid(int pid);
+
+    [LibraryImport("libc", EntryPoint = "setpgid", SetLastError = true)]
+    public static partial int SetPgid(int pid, int pgid);
+
+    /// <summary>The foreground process group of the terminal open on fd (-1 when fd is not our controlling terminal).</summary>
+    [LibraryImport("libc", EntryPoint = "tcgetpgrp", SetLastError = true)]
+    public static partial int TcGetPgrp(int fd);
+
+    /// <summary>prctl with its four optional arguments (variadic in C; zeros where unused).</summary>
+    [LibraryImport("libc", EntryPoint = "prctl", SetLastError = true)]
+    public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    /// <summary>Sets a signal's disposition (SIG_DFL is 0); returns the old one, or -1.</summary>
+    [LibraryImport("libc", EntryPoint = "signal", SetLastError = true)]
+    public static partial nint Signal(int sig, nint handler);
+
+    /// <summary>struct sigaction is opaque here: only its first field, the handler, is read.</summary>
+    [LibraryImport("libc", EntryPoint = "sigaction", SetLastError = true)]
+    public static partial int SigAction(int sig, void* act, void* oldAct);
+
+    /// <summary>sigset_t is 1024 bits in glibc: 16 ulongs.</summary>
+    [LibraryImport("libc", EntryPoint = "sigprocmask", SetLastError = true)]
+    public static partial int SigProcMask(int how, ulong* set, ulong* oldSet);
+
+    /// <summary>Replaces this process with argv[0] (searched on PATH); returns only on failure.</summary>
+    [LibraryImport("libc", EntryPoint = "execvp", SetLastError = true)]
+    public static partial int ExecVp(byte* file, byte** argv);
+
+    [LibraryImport("libc", EntryPoint = "mkdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int MkDir(string path, uint mode);
 
     [LibraryImport("libc", EntryPoint = "clock_gettime")]
     public static partial int ClockGetTime(int clock, TimeSpec* ts);

@@ -13,8 +13,13 @@ public sealed record InterpreterFacts(string Executable, string Version, bool Fr
 /// </summary>
 public static class InterpreterProbe
 {
+    /// <summary>Printed first by the probe script. Built from two literals, so a program that echoes its arguments
+    /// (/bin/echo) does not print it.</summary>
+    const string Marker = "giltracer-interpreter-probe";
+
     const string Script =
         "import sys,sysconfig\n" +
+        "print('giltracer-' + 'interpreter-probe')\n" +
         "print(sys.executable)\n" +
         "print('%d.%d.%d' % sys.version_info[:3])\n" +
         "print(sysconfig.get_config_var('Py_GIL_DISABLED') or 0)\n" +
@@ -32,15 +37,19 @@ public static class InterpreterProbe
         var stdoutTask = proc.StandardOutput.ReadToEndAsync();
         var stderrTask = proc.StandardError.ReadToEndAsync();
         if (!proc.WaitForExit(30_000)) { proc.Kill(true); throw new GilTracerException($"'{python}' did not answer within 30 s"); }
-        var stdout = stdoutTask.Result;
-        var lines = stdout.Split('\n');
-        if (proc.ExitCode != 0 || lines.Length < 3)
+        var all = stdoutTask.Result.Split('\n');
+        int start = Array.IndexOf(all, Marker);
+        if (start < 0)
         {
-            var err = stderrTask.Result.Trim().Split('\n').LastOrDefault() ?? "";
-            throw new GilTracerException(err.Contains("SyntaxError") || err.Contains("print")
-                ? $"'{python}' looks like Python 2, which GilTracer does not support; pass --python with Python 3.8 or newer"
-                : $"'{python}' is not a working Python 3 ({err}); pass --python PATH");
+            // Not Python at all (/bin/ls, /bin/echo, /bin/true), or one that failed before printing anything.
+            var err = stderrTask.Result;
+            throw new GilTracerException(err.Contains("Traceback (most recent call last)", StringComparison.Ordinal)
+                ? $"'{python}' failed to run a one-line Python script ({LastLine(err)}); pass --python with CPython 3.8 or newer"
+                : $"'{python}' is not a Python interpreter; pass --python with CPython 3.8 or newer");
         }
+        var lines = all[(start + 1)..];
+        if (proc.ExitCode != 0 || lines.Length < 3)
+            throw new GilTracerException($"'{python}' is not a working Python ({LastLine(stderrTask.Result)}); pass --python PATH");
         var maps = new List<string>();
         foreach (var line in lines.Skip(3))
         {
@@ -51,4 +60,6 @@ public static class InterpreterProbe
         }
         return new InterpreterFacts(lines[0].Trim(), lines[1].Trim(), lines[2].Trim() == "1", maps);
     }
+
+    static string LastLine(string text) => text.Trim().Split('\n').LastOrDefault()?.Trim() ?? "";
 }

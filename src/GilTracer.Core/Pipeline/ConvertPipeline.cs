@@ -25,6 +25,8 @@ public static class ConvertPipeline
         var text = new PassOptions { Report = new ReportContext { Reach = RecordingReach.Unknown }, Check = d => Check(d, mode) };
         if (input == "-")
             return ReportPass.Run(PerfTextSource.Of(Console.OpenStandardInput(), "standard input"), setup, outputs, text, ev);
+        if (Directory.Exists(input))
+            throw new GilTracerException($"{input} is a folder: give the recording in it, e.g. {Path.Combine(input, "perf.data")}");
         if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
         // `giltracer run` leaves beside perf.data the bootstrap's thread list (Python thread names, and the
         // traced processes, which pick our program out of system-wide sched events) and, with --state, the

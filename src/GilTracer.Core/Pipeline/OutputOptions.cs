@@ -20,7 +20,7 @@ public sealed record OutputOptions(
 
     public void CreateDirectories()
     {
-        Directory.CreateDirectory(OutputDir);
+        OutputFolder.Create(OutputDir); // a clear error for a file, /proc, a read-only place
         foreach (var p in new[] { SummaryJson, ChromeTrace })
         {
             var dir = p is null ? null : Path.GetDirectoryName(Path.GetFullPath(p));

@@ -8,7 +8,8 @@ namespace GilTracer.Core.Probe;
 /// <summary>
 /// One run's uprobes, in a group of their own (giltracer_PID_N) written straight to tracefs' uprobe_events,
 /// so concurrent runs never collide. Dispose removes them; a process-exit hook removes any group still alive
-/// (exceptions, SIGTERM), and `giltracer probes clean` removes groups whose owner process died (SIGKILL).
+/// (exceptions, SIGTERM). Groups whose owner process died (SIGKILL) are removed by the next group's creation and by
+/// `giltracer probes clean`; never a group whose owner lives, so runs side by side keep theirs.
 /// </summary>
 public sealed class UprobeGroup : IDisposable
 {
@@ -38,7 +39,9 @@ public sealed class UprobeGroup : IDisposable
     /// <summary>Creates one probe per site; on any failure removes what it created and throws.</summary>
     public static UprobeGroup Create(IReadOnlyList<ProbeSite> sites)
     {
-        var group = new UprobeGroup($"{Prefix}{Environment.ProcessId}_{Interlocked.Increment(ref _counter)}", TraceFs.UprobeEvents);
+        var eventsFile = TraceFs.UprobeEvents;
+        try { RemoveStale(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException or GilTracerException) { } // best effort
+        var group = new UprobeGroup($"{Prefix}{Environment.ProcessId}_{Interlocked.Increment(ref _counter)}", eventsFile);
         Alive[group] = 0;
         try
         {
@@ -116,30 +119,47 @@ public sealed class UprobeGroup : IDisposable
     /// <summary>True when the process that created a group is still running (its probes may be in use).</summary>
     public static bool OwnerAlive(int pid) => pid > 0 && Directory.Exists($"/proc/{pid}");
 
-    /// <summary>Removes our groups whose owner died (or all of ours with <paramref name="all"/>); returns the groups removed.</summary>
-    public static List<string> RemoveStale(bool all = false)
+    /// <summary>Removes our groups whose owner died (or all of ours with <paramref name="all"/>): the groups removed, and
+    /// those left because a perf still records from them (the kernel refuses to remove a probe in use).</summary>
+    public static (List<string> Removed, List<string> InUse) RemoveStale(bool all = false)
     {
         var stale = ListDefined().Where(g => all || !OwnerAlive(g.OwnerPid)).Select(g => g.Group).ToList();
-        if (stale.Count > 0) RemoveGroups(stale);
-        return stale;
+        var inUse = stale.Count > 0 ? RemoveGroups(stale) : [];
+        return (stale.Except(inUse).ToList(), inUse);
     }
 
-    /// <summary>Removes every probe of the named groups (ours only); returns how many probes were removed.</summary>
-    public static int RemoveGroups(IEnumerable<string> groups)
+    /// <summary>Removes every probe of the named groups (ours only); returns the groups still defined after, in use by a perf.</summary>
+    public static List<string> RemoveGroups(IEnumerable<string> groups)
     {
         var dir = TraceFs.Find();
         var file = Path.Combine(dir, "uprobe_events");
         var set = groups.Where(g => g.StartsWith(Prefix, StringComparison.Ordinal)).ToHashSet();
-        int removed = 0;
         foreach (var line in File.ReadAllLines(file))
         {
             int colon = line.IndexOf(':'), space = line.IndexOf(' ');
             if (colon < 0 || space < colon) continue;
             var groupAndName = line[(colon + 1)..space];
             if (!set.Contains(groupAndName[..groupAndName.IndexOf('/')])) continue;
-            try { WriteCommand(file, $"-:{groupAndName}"); removed++; }
-            catch (IOException) { /* removed meanwhile, or still open by a perf that is ending */ }
+            try { WriteCommand(file, $"-:{groupAndName}"); }
+            catch (IOException) { /* EBUSY: a perf records from it (told below); or removed meanwhile */ }
         }
-        return removed;
+        return ListDefined().Select(g => g.Group).Where(set.Contains).ToList();
+    }
+
+    /// <summary>The processes whose command line names the group's events (the perf recording from it).</summary>
+    public static List<int> Recorders(string group)
+    {
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Any(a => a.StartsWith(group + ":", StringComparison.Ordinal)))
+                    pids.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return pids;
     }
 }

@@ -9,9 +9,12 @@ namespace GilTracer.Core.Record;
 /// them on our command, acknowledging when they are live. That tells an attach exactly when the recording
 /// started (the clipping edge) and when it is safe to run what should be traced (the IPython cell).
 /// Raw fds: both FIFOs are opened O_RDWR, which never blocks on Linux, so a perf that dies early cannot hang us.
+/// The FIFOs' folder is deleted once perf has opened them; it is named after our pid, so one left by a giltracer
+/// SIGKILLed while perf was starting is deleted by the next.
 /// </summary>
 public sealed class PerfControl : IDisposable
 {
+    const string DirPrefix = "giltracer-ctl-";
     readonly string _dir;
     readonly int _ctl, _ack;
 
@@ -22,7 +25,8 @@ public sealed class PerfControl : IDisposable
 
     public PerfControl()
     {
-        _dir = Directory.CreateTempSubdirectory("giltracer-ctl-").FullName;
+        RemoveStale();
+        _dir = Directory.CreateTempSubdirectory($"{DirPrefix}{Environment.ProcessId}-").FullName;
         if (Libc.MkFifo(CtlPath, 0x180) != 0 || Libc.MkFifo(AckPath, 0x180) != 0)
             throw new GilTracerException($"cannot create perf control FIFOs in {_dir} (errno {Marshal.GetLastPInvokeError()})");
         _ctl = Libc.Open(CtlPath, Libc.O_RDWR | Libc.O_CLOEXEC);
@@ -50,16 +54,40 @@ public sealed class PerfControl : IDisposable
         {
             var fd = new Libc.PollFd { Fd = _ack, Events = Libc.POLLIN };
             if (Libc.Poll(&fd, 1, 50) > 0 && (fd.Revents & Libc.POLLIN) != 0)
-                return Libc.Read(_ack, buf, 16) > 0; // "ack\n"
+            {
+                bool acked = Libc.Read(_ack, buf, 16) > 0; // "ack\n"
+                DeleteFolder(); // perf holds both FIFOs open now: nothing is left behind even if we are SIGKILLed
+                return acked;
+            }
             if (!perfAlive()) return false;
         }
         return false;
+    }
+
+    /// <summary>Deletes the FIFO folders of giltracers that are gone ("giltracer-ctl-PID-xxxx").</summary>
+    static void RemoveStale()
+    {
+        try
+        {
+            foreach (var dir in Directory.EnumerateDirectories(Path.GetTempPath(), DirPrefix + "*"))
+            {
+                var pid = Path.GetFileName(dir)[DirPrefix.Length..].Split('-')[0];
+                if (int.TryParse(pid, out var owner) && owner > 0 && !Directory.Exists($"/proc/{owner}"))
+                    try { Directory.Delete(dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     public void Dispose()
     {
         Libc.Close(_ctl);
         Libc.Close(_ack);
+        DeleteFolder();
+    }
+
+    void DeleteFolder()
+    {
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 }

@@ -31,9 +31,14 @@ public sealed record RecordRequest(
 public sealed record RecordOutcome(int ExitCode, long EnabledNs, long StoppedNs);
 
 /// <summary>
-/// Runs `perf record -k CLOCK_MONOTONIC` around the target. The target shares our terminal; Ctrl-C reaches
-/// perf and the target from the terminal, while we stay alive to keep and decode what was recorded. SIGTERM or
-/// SIGINT sent to us alone is forwarded to perf, which stops the target and writes its file.
+/// Runs `perf record -k CLOCK_MONOTONIC` around the target, through <see cref="ExecWrapper"/>: perf dies with us (even
+/// after a SIGKILL) and has a process group of its own. The program (giltracer_boot.py, asked through its environment)
+/// dies with perf and, when there is a terminal, joins our process group, the terminal's foreground. So a Ctrl-C typed
+/// there reaches the program and us but not perf (perf would turn it into a SIGTERM for the program): the program's
+/// own SIGINT handlers and KeyboardInterrupt run and it keeps the terminal (input(), pdb), while we stay alive to keep
+/// and decode what was recorded. A SIGINT that did not reach the program (no terminal, or sent to us alone while in
+/// the background) is passed on to it; a second SIGINT kills it. Either way perf ends when the program does, with its
+/// exit code. SIGTERM or SIGHUP sent to us is forwarded to perf, which stops the program and writes its file.
 /// </summary>
 public static class PerfRecorder
 {
@@ -53,35 +58,40 @@ public static class PerfRecorder
 
     static RecordOutcome RecordTarget(RecordRequest req, Action<string>? log)
     {
-        var perf = HostFacts.FindPerf();
-        var psi = new ProcessStartInfo(perf) { UseShellExecute = false };
-        psi.ArgumentList.Add("record");
-        psi.ArgumentList.Add("-q");
-        psi.ArgumentList.Add("-k");
-        psi.ArgumentList.Add("CLOCK_MONOTONIC");
-        psi.ArgumentList.Add("-m");
-        psi.ArgumentList.Add(req.MmapPages.ToString());
-        foreach (var e in req.Events) { psi.ArgumentList.Add("-e"); psi.ArgumentList.Add(e); }
-        psi.ArgumentList.Add("-o");
-        psi.ArgumentList.Add(req.OutputFile);
+        var argv = new List<string> { HostFacts.FindPerf(), "record", "-q", "-k", "CLOCK_MONOTONIC", "-m", req.MmapPages.ToString() };
+        foreach (var e in req.Events) argv.AddRange(["-e", e]);
+        argv.AddRange(["-o", req.OutputFile]);
         using var control = req.AttachPid is null ? null : new PerfControl();
         if (req.AttachPid is { } pid)
         {
-            psi.ArgumentList.Add("-p");
-            psi.ArgumentList.Add(pid.ToString());
-            foreach (var a in control!.PerfArguments) psi.ArgumentList.Add(a);
+            argv.AddRange(["-p", pid.ToString()]);
+            argv.AddRange(control!.PerfArguments);
         }
-        if (req.Command.Count > 0)
+        bool program = req.Command.Count > 0;
+        if (program)
         {
-            psi.ArgumentList.Add("--");
-            foreach (var a in req.Command) psi.ArgumentList.Add(a);
+            argv.Add("--");
+            argv.AddRange(req.Command);
         }
+        log?.Invoke("$ " + ShellQuoter.Join(argv));
+
+        var launch = ExecWrapper.Wrap(argv, Environment.ProcessId.ToString(), ExecWrapper.NewGroup);
+        var psi = new ProcessStartInfo(launch[0]) { UseShellExecute = false };
+        foreach (var a in launch.Skip(1)) psi.ArgumentList.Add(a);
         if (req.Environment is not null)
             foreach (var (k, v) in req.Environment) psi.Environment[k] = v;
-        log?.Invoke("$ " + string.Join(' ', psi.ArgumentList.Select(a => a.Contains(' ') ? $"'{a}'" : a)));
+        // The program ties itself to perf and joins our group (giltracer_boot.py: a wrapper exec'd before python would
+        // leave its runtime's threads in the program's pid). Without a terminal there is nothing to share: it stays in
+        // perf's group, and every SIGINT we get is passed on.
+        bool sharesOurGroup = program && ExecWrapper.Enabled && HostFacts.Terminal.HasTerminal;
+        if (program && ExecWrapper.Enabled)
+        {
+            psi.Environment["GILTRACER_TIE"] = "1";
+            if (sharesOurGroup) psi.Environment["GILTRACER_PGID"] = Libc.GetPgrp().ToString();
+        }
 
         Process proc;
-        try { proc = Process.Start(psi)!; }
+        try { proc = Process.Start(psi)!; } // from this thread, which waits for perf below: the death signal is tied to it
         catch (Exception e) { throw new GilTracerException($"cannot start perf: {e.Message}"); }
         long stoppedNs = 0;
         void Stop()
@@ -99,7 +109,17 @@ public static class PerfRecorder
             ctx.Cancel = true; // stay alive: what perf recorded still has to be decoded and written
             Stop();
         }
-        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
+        int interrupts = 0;
+        void Interrupt(PosixSignalContext ctx)
+        {
+            ctx.Cancel = true;
+            int target = program && ExecWrapper.Enabled ? ProgramOf(proc.Id) : 0;
+            if (target == 0) { Stop(); return; } // attach, no wrapper, or the program is not running (yet): stop perf
+            if (Interlocked.Increment(ref interrupts) > 1) Libc.Kill(target, Libc.SIGKILL);
+            else if (!(sharesOurGroup && Libc.GetPgid(target) == Libc.GetPgrp() && HostFacts.Terminal.Foreground))
+                Libc.Kill(target, Libc.SIGINT); // the terminal did not send it to the program too: pass it on
+        }
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
         using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Forward);
         long enabledNs = 0;
@@ -126,5 +146,18 @@ public static class PerfRecorder
             }
         }
         return new RecordOutcome(proc.ExitCode, enabledNs, stoppedNs);
+    }
+
+    /// <summary>The program perf started (its only child), 0 when there is none (not started yet, or ended).</summary>
+    static int ProgramOf(int perfPid)
+    {
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{perfPid}/task"))
+                foreach (var child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    if (int.TryParse(child, out var pid)) return pid;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return 0;
     }
 }

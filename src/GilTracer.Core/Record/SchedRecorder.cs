@@ -29,16 +29,21 @@ public sealed class SchedRecorder : IDisposable
         _stderr = stderr;
     }
 
-    /// <summary>Starts perf and returns once it records (or throws with perf's own message).</summary>
+    /// <summary>Starts perf and returns once it records (or throws with perf's own message). Start and dispose it on one
+    /// thread: perf's death signal is tied to the thread that started it, which must outlive it.</summary>
     public static SchedRecorder Start(string outputFile, int mmapPages, Action<string>? log = null)
     {
-        var psi = new ProcessStartInfo(HostFacts.FindPerf()) { UseShellExecute = false, RedirectStandardError = true };
         var control = new PerfControl();
-        foreach (var a in new[] { "record", "-q", "-a", "-k", "CLOCK_MONOTONIC", "-m", mmapPages.ToString() }
-                     .Concat(control.PerfArguments).Concat(["-o", outputFile]))
-            psi.ArgumentList.Add(a);
-        foreach (var e in PerfRecorder.SchedEvents) { psi.ArgumentList.Add("-e"); psi.ArgumentList.Add(e); }
-        log?.Invoke("$ " + string.Join(' ', psi.ArgumentList));
+        var argv = new List<string> { HostFacts.FindPerf(), "record", "-q", "-a", "-k", "CLOCK_MONOTONIC", "-m", mmapPages.ToString() };
+        argv.AddRange(control.PerfArguments);
+        argv.AddRange(["-o", outputFile]);
+        foreach (var e in PerfRecorder.SchedEvents) argv.AddRange(["-e", e]);
+        log?.Invoke("$ " + ShellQuoter.Join(argv));
+        // Through the wrapper: dies with us even after a SIGKILL, and in a group of its own, so a Ctrl-C at the terminal
+        // does not end the state recording while the program is still handling it.
+        var launch = ExecWrapper.Wrap(argv, Environment.ProcessId.ToString(), ExecWrapper.NewGroup);
+        var psi = new ProcessStartInfo(launch[0]) { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var a in launch.Skip(1)) psi.ArgumentList.Add(a);
         Process perf;
         try { perf = Process.Start(psi)!; }
         catch (Exception e)

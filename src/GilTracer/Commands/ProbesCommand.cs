@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GilTracer.Console;
 using GilTracer.Core.Host;
+using GilTracer.Core.Model;
 using GilTracer.Core.Probe;
 using Spectre.Console;
 
@@ -20,7 +21,9 @@ static class ProbesCommand
             var groups = UprobeGroup.ListDefined();
             if (groups.Count == 0) Cli.Out.WriteLine("no giltracer uprobe groups");
             foreach (var (group, pid) in groups)
-                Cli.Out.MarkupLine($"{Markup.Escape(group)}  owner pid {pid} {(UprobeGroup.OwnerAlive(pid) ? "[green]running[/]" : "[yellow]dead: stale, `giltracer probes clean` removes it[/]")}");
+                Cli.Out.MarkupLine($"{Markup.Escape(group)}  owner pid {pid} {(UprobeGroup.OwnerAlive(pid) ? "[green]running[/]"
+                    : UprobeGroup.Recorders(group) is { Count: > 0 } perfs ? $"[yellow]dead, but perf (pid {string.Join(", ", perfs)}) still records from it[/]"
+                    : "[yellow]dead: stale, `giltracer probes clean` removes it[/]")}");
             return 0;
         }));
         var clean = new Command("clean", "Remove giltracer_* groups whose owner process is dead (--all: every giltracer_* group)");
@@ -29,14 +32,20 @@ static class ProbesCommand
         {
             HostFacts.RequireRoot();
             TraceFs.Find();
-            var removed = UprobeGroup.RemoveStale(p.GetValue(All));
-            Cli.Out.WriteLine(removed.Count == 0 ? "nothing to remove" : $"removed {removed.Count} group(s): {string.Join(", ", removed)}");
-            var left = UprobeGroup.ListDefined().Where(g => removed.Contains(g.Group)).ToList();
-            if (left.Count > 0) Cli.Warn($"still defined (in use by a running perf?): {string.Join(", ", left.Select(g => g.Group))}");
-            return left.Count == 0 ? 0 : 1;
+            var (removed, inUse) = UprobeGroup.RemoveStale(p.GetValue(All));
+            if (removed.Count > 0) Cli.Out.WriteLine($"removed {removed.Count} group(s): {string.Join(", ", removed)}");
+            if (inUse.Count > 0)
+                throw new GilTracerException($"not removed: {string.Join(", ", inUse.Select(InUseBy))}; stop that perf, then run `giltracer probes clean` again");
+            if (removed.Count == 0) Cli.Out.WriteLine("nothing to remove");
+            return 0;
         }));
         c.Add(list);
         c.Add(clean);
         return c;
     }
+
+    /// <summary>"giltracer_1_1 (in use by perf, pid 42)": the kernel refuses to remove probes a perf records from.</summary>
+    static string InUseBy(string group) => UprobeGroup.Recorders(group) is { Count: > 0 } pids
+        ? $"{group} (in use by perf, pid {string.Join(", ", pids)})"
+        : $"{group} (in use by a running perf)";
 }

@@ -5,7 +5,9 @@ using GilTracer.Core.Pipeline;
 
 namespace GilTracer.Commands;
 
-/// <summary>`giltracer run [options] script.py [args…]` | `-m module [args…]` | `-c code [args…]`.</summary>
+/// <summary>`giltracer run [options] script.py [args…]` | `-m module [args…]` | `-c code [args…]`: the program and its
+/// arguments are cut off the command line before parsing (<see cref="ProgramArgs"/>); -m, -c and the script are declared
+/// here for the help text.</summary>
 static class RunCommand
 {
     static readonly Option<string?> Module = new("-m") { Description = "Run a library module as a script (like python -m)", HelpName = "module" };
@@ -19,7 +21,8 @@ static class RunCommand
     static readonly Argument<string[]> Target = new("script-and-args")
     { Description = "The script to run and its arguments (everything after it goes to the script)", Arity = ArgumentArity.ZeroOrMore, CaptureRemainingTokens = true };
 
-    public static Command Create()
+    /// <param name="program">The program part of the command line, asked for when the command runs.</param>
+    public static Command Create(Func<ProgramArgs.Split> program)
     {
         var c = new Command("run", "Run a Python program under perf with GIL uprobes; print the per-thread GIL table and write the trace, summary and report");
         c.Add(Module);
@@ -32,22 +35,17 @@ static class RunCommand
         LocateArgs.AddTo(c);
         OutputArgs.AddTo(c);
         c.Add(Target);
-        c.SetAction(p => Cli.Guard(p, () => Run(p)));
+        c.SetAction(p => Cli.Guard(p, () => Run(p, program())));
         return c;
     }
 
-    static int Run(ParseResult p)
+    static int Run(ParseResult p, ProgramArgs.Split program)
     {
-        var rest = p.GetValue(Target) ?? [];
-        string? module = p.GetValue(Module), code = p.GetValue(Code);
-        RunTarget target = (module, code) switch
-        {
-            (not null, null) => new(TargetKind.Module, module, rest),
-            (null, not null) => new(TargetKind.Code, code, rest),
-            (null, null) when rest.Length > 0 => new(TargetKind.Script, rest[0], rest[1..]),
-            (null, null) => throw new Core.Model.GilTracerException("nothing to run: give a script, -m module or -c code", 2),
-            _ => throw new Core.Model.GilTracerException("give either -m or -c, not both", 2),
-        };
+        if (program.Error is not null) throw new Core.Model.GilTracerException(program.Error, 2);
+        // The program's part never reaches the parser: what lands here is an option of ours that does not exist.
+        if (p.GetValue(Target) is [var unknown, ..])
+            throw new Core.Model.GilTracerException($"unknown option {unknown} (see `giltracer run --help`)", 2);
+        var target = program.Target ?? throw new Core.Model.GilTracerException("nothing to run: give a script, -m module or -c code", 2);
         var outputs = OutputArgs.From(p);
         var result = RunPipeline.Run(new RunOptions(target, outputs, PythonChooser.Choose(p.GetValue(Python)), p.GetValue(RecordArgs.MmapPages), p.GetValue(Functions),
             LocateArgs.From(p), EnableSched: p.GetValue(RecordArgs.State), ChildPythons: p.GetValue(ChildPython)), Cli.Events(p));

@@ -21,7 +21,9 @@ public static class Cli
     {
         try
         {
-            return body();
+            var code = body();
+            if (parse.GetValue(Verbose)) Steps.Finish(VerboseLine);
+            return code;
         }
         catch (GilTracerException e)
         {
@@ -48,11 +50,45 @@ public static class Cli
         bool tty = !System.Console.IsErrorRedirected;
         return new Core.Pipeline.PipelineEvents
         {
-            Status = quiet || !(tty || verbose) ? null : s => Err.MarkupLine($"[grey]giltracer: {Markup.Escape(s)}…[/]"),
+            Status = quiet || !(tty || verbose) ? null : s =>
+            {
+                if (verbose) Steps.Start(s, VerboseLine);
+                Err.MarkupLine($"[grey]giltracer: {Markup.Escape(s)}…[/]");
+            },
             Verbose = verbose ? s => Err.MarkupLine($"[grey]{Markup.Escape(s)}[/]") : null,
             Warning = quiet ? null : Warn,
             LongStep = quiet || !tty ? null : WithProgressBar,
         };
+    }
+
+    static void VerboseLine(string s) => Err.MarkupLine($"[grey]{Markup.Escape(s)}[/]");
+
+    /// <summary>--verbose timings: each status line starts a step; the next one (or the end) prints how long it took.</summary>
+    static readonly StepClock Steps = new();
+
+    sealed class StepClock
+    {
+        readonly System.Diagnostics.Stopwatch _total = System.Diagnostics.Stopwatch.StartNew(), _step = new();
+        string? _name;
+
+        public void Start(string name, Action<string> print)
+        {
+            Close(print);
+            _name = name;
+            _step.Restart();
+        }
+
+        public void Finish(Action<string> print)
+        {
+            Close(print);
+            print($"giltracer: total {_total.Elapsed.TotalSeconds:F2} s");
+        }
+
+        void Close(Action<string> print)
+        {
+            if (_name is not null) print($"giltracer: {_name}: {_step.Elapsed.TotalSeconds:F2} s");
+            _name = null;
+        }
     }
 
     /// <summary>

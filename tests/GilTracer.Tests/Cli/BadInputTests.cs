@@ -87,9 +87,35 @@ public class BadInputTests
     public void PythonNotFound() =>
         CliRunner.AssertOneLineError(CliRunner.Run(["run", "--python", "/nonexistent/python3", "-o", Integration.Repo.TempDir(), "-c", "pass"]), "Python not found");
 
+    [Theory]
+    [InlineData("/bin/false")]
+    [InlineData("/bin/true")]
+    [InlineData("/bin/ls")]
+    [InlineData("/bin/echo")]
+    public void NotAPython(string program) =>
+        CliRunner.AssertOneLineError(CliRunner.Run(["run", "--python", program, "-o", Integration.Repo.TempDir(), "-c", "pass"]),
+            $"'{program}' is not a Python interpreter");
+
     [Fact]
-    public void NotAPython() =>
-        CliRunner.AssertOneLineError(CliRunner.Run(["run", "--python", "/bin/false", "-o", Integration.Repo.TempDir(), "-c", "pass"]), "not a working Python 3");
+    public void UnknownConvertModeListsTheModes()
+    {
+        var r = CliRunner.Run(["convert", "foo", TestSupport.DataPath("two_threads_gil.txt"), "-o", Integration.Repo.TempDir()]);
+        CliRunner.AssertOneLineError(r, "unknown mode 'foo': the mode is gil, sched or auto", 2);
+        Assert.DoesNotContain("GilTracer.Core", r.Stderr);
+        Assert.Empty(r.Stdout); // no help dumped
+        var help = CliRunner.Run(["convert", "--help"]).Stdout;
+        Assert.Contains("<gil|sched|auto>", help);
+        Assert.DoesNotContain("Auto|Gil|Sched", help);
+        Assert.Equal(0, CliRunner.Run(["convert", "GIL", TestSupport.DataPath("two_threads_gil.txt"), "-q", "-o", Integration.Repo.TempDir()]).ExitCode);
+    }
+
+    [Fact]
+    public void FolderAsInputSaysItIsAFolder()
+    {
+        var dir = Integration.Repo.TempDir();
+        CliRunner.AssertOneLineError(CliRunner.Run(["convert", "gil", dir, "-o", Integration.Repo.TempDir()]),
+            $"{dir} is a folder: give the recording in it, e.g. {Path.Combine(dir, "perf.data")}");
+    }
 
     [Fact]
     public void PerfMissing() =>

@@ -94,6 +94,40 @@ public class PythonsCliTests
         finally { UprobeGroup.RemoveGroups([stale]); }
     }
 
+    /// <summary>The kernel refuses to remove probes a perf records from: clean says so once, names the perf, exits 1.</summary>
+    [Fact]
+    public void ProbesCleanSaysOnceThatAGroupInUseStays()
+    {
+        using var gone = System.Diagnostics.Process.Start("true")!;
+        gone.WaitForExit();
+        var stale = $"{UprobeGroup.Prefix}{gone.Id}_1";
+        File.AppendAllText(TraceFs.UprobeEvents, $"p:{stale}/take_gil {PythonInstalls.PyenvLibrary("3.11.7")}:0x24f7b0\n");
+        var data = Path.Combine(Integration.Repo.TempDir(), "perf.data");
+        var perf = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("perf")
+            { ArgumentList = { "record", "-q", "-e", $"{stale}:*", "-o", data, "--", "sleep", "60" }, RedirectStandardError = true })!;
+        try
+        {
+            // perf has the probe open once its event fds exist
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (DateTime.UtcNow < deadline && !Directory.EnumerateFiles($"/proc/{perf.Id}/fd").Any(f => new FileInfo(f).LinkTarget?.Contains("perf_event") == true))
+                Thread.Sleep(50);
+            var clean = CliRunner.Run(["probes", "clean"]);
+            Assert.Equal(1, clean.ExitCode);
+            Assert.DoesNotContain("removed", clean.Stdout);
+            var line = Assert.Single(clean.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal($"giltracer: error: not removed: {stale} (in use by perf, pid {perf.Id}); stop that perf, then run `giltracer probes clean` again", line);
+            Assert.Contains(UprobeGroup.ListDefined(), g => g.Group == stale);
+            Assert.Contains($"dead, but perf (pid {perf.Id}) still records from it", System.Text.RegularExpressions.Regex.Replace(CliRunner.Run(["probes", "list"]).Stdout, @"\s+", " "));
+        }
+        finally
+        {
+            Libc.Kill(perf.Id, Libc.SIGINT);
+            perf.WaitForExit();
+            UprobeGroup.RemoveGroups([stale]);
+        }
+        Assert.DoesNotContain(UprobeGroup.ListDefined(), g => g.Group == stale);
+    }
+
     [Fact]
     public void SetupLeavesAMountedTracefsAlone()
     {
