@@ -94,7 +94,7 @@ public static class CommandPipeline
             }
             prober.Started(tracer.Pid, first, early);
             ev.Status?.Invoke("recording (Ctrl-C stops the program and keeps what was recorded)");
-            using (Signals(tracer.Pid))
+            using (Signals(tracer))
             {
                 tracer.Go();
                 // Perf processes start here, on the thread that waits for them, while the tracer holds the process.
@@ -146,20 +146,21 @@ public static class CommandPipeline
 
     /// <summary>
     /// Ctrl-C at the terminal reaches the program (it shares our process group) and us: we stay alive to keep what was
-    /// recorded. A SIGINT sent to us alone is passed to the command; a second one kills it. SIGTERM and SIGHUP end it.
+    /// recorded (perf runs in a session of its own). A SIGINT sent to us alone is passed to the command's processes; a
+    /// second one kills them. SIGTERM and SIGHUP end them.
     /// </summary>
-    static IDisposable Signals(int pid)
+    static IDisposable Signals(ProcessTreeTracer tree)
     {
         int interrupts = 0;
         bool ForegroundOfTerminal() => Libc.TcGetPgrp(0) is var fg && fg > 0 && fg == Libc.GetPgrp();
         var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
         {
             ctx.Cancel = true;
-            if (Interlocked.Increment(ref interrupts) > 1) Libc.Kill(pid, Libc.SIGKILL);
-            else if (!ForegroundOfTerminal()) Libc.Kill(pid, Libc.SIGINT);
+            if (Interlocked.Increment(ref interrupts) > 1) tree.Signal(Libc.SIGKILL);
+            else if (!ForegroundOfTerminal()) tree.Signal(Libc.SIGINT);
         });
-        var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; Libc.Kill(pid, Libc.SIGTERM); });
-        var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => { ctx.Cancel = true; Libc.Kill(pid, Libc.SIGTERM); });
+        var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; tree.Signal(Libc.SIGTERM); });
+        var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => { ctx.Cancel = true; tree.Signal(Libc.SIGTERM); });
         return new Registrations([onInt, onTerm, onHup]);
     }
 

@@ -49,7 +49,8 @@ public sealed class ProcessTreeTracer
     readonly HashSet<int> _watching = new();            // tasks held through their loader (PTRACE_SYSCALL)
     readonly Dictionary<int, long> _syscall = new();     // watched task → its syscall in progress (or count)
     readonly Dictionary<int, int> _watched = new();      // watched task → syscalls seen
-    readonly HashSet<int> _announced = new(), _unannounced = new(); // new tasks: parent's event seen / own first stop seen
+    readonly HashSet<int> _unannounced = new();          // new tasks whose first stop came before their parent's event
+    readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> _processes = new(); // for Signal, from any thread
     Exception? _error;
     int _fifo = -1;
     string? _fifoDir;
@@ -85,6 +86,12 @@ public sealed class ProcessTreeTracer
     /// <summary>Lets the command exec (its probes and recordings are ready).</summary>
     public void Go() => _go.Set();
 
+    /// <summary>Sends a signal to every process of the command's tree, as a terminal sends Ctrl-C to its foreground group.</summary>
+    public void Signal(int sig)
+    {
+        foreach (var pid in _processes.Keys) Libc.Kill(pid, sig);
+    }
+
     /// <summary>Waits until the command's first process exits and every task is detached.</summary>
     public int WaitForExit()
     {
@@ -112,6 +119,7 @@ public sealed class ProcessTreeTracer
                 throw new GilTracerException($"cannot follow the command with ptrace ({Marshal.GetPInvokeErrorMessage(errno)}): run giltracer as root, outside a container that forbids ptrace");
             }
             _tgid[Pid] = Pid;
+            _processes[Pid] = 0;
         }
         catch (Exception e)
         {
@@ -184,7 +192,7 @@ public sealed class ProcessTreeTracer
                 case Libc.PTRACE_EVENT_STOP:
                     if (sig is Libc.SIGSTOP or Libc.SIGTSTP or Libc.SIGTTIN or Libc.SIGTTOU)
                         Libc.Ptrace(Libc.PTRACE_LISTEN, tid, 0, 0); // a group-stop stays a stop until SIGCONT
-                    else if (_tgid.ContainsKey(tid)) { _announced.Remove(tid); Resume(tid, 0); } // a new task's first stop (its parent's event seen)
+                    else if (_tgid.ContainsKey(tid)) Resume(tid, 0); // a new task's first stop (its parent's event seen), or an interrupt
                     else _unannounced.Add(tid); // a new task seen before its parent's event: held until we know whose it is
                     break;
                 default:
@@ -204,9 +212,12 @@ public sealed class ProcessTreeTracer
         bool thread = ev == Libc.PTRACE_EVENT_CLONE && Directory.Exists($"/proc/{pid}/task/{child}");
         _tgid[child] = thread ? pid : child;
         if (thread) _observer.OnThreadStart(pid, child);
-        else _observer.OnProcessStart(pid, child);
+        else
+        {
+            _processes[child] = 0;
+            _observer.OnProcessStart(pid, child);
+        }
         if (_unannounced.Remove(child)) Resume(child, 0);
-        else _announced.Add(child);
     }
 
     unsafe void OnExec(int tid)
@@ -250,7 +261,7 @@ public sealed class ProcessTreeTracer
     void Forget(int tid)
     {
         _tgid.Remove(tid);
-        _announced.Remove(tid);
+        _processes.TryRemove(tid, out _);
         _unannounced.Remove(tid);
         Unwatch(tid);
     }
