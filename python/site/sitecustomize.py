@@ -23,6 +23,22 @@ def _giltracer_install():
     module.install(path)
 
 
+def _giltracer_functions():
+    """`run -- COMMAND` (no bootstrap of ours runs the program): the first Python of the command to start here loads the
+    function tracer (GILTRACER_SITE_BOOT); creating its output folder is the claim, so siblings started later do not."""
+    extra = os.environ.pop("GILTRACER_SITE_BOOT", None)
+    directory = os.environ.get("GILTRACER_FUNCTIONS")
+    if not extra or not directory:
+        return
+    try:
+        os.mkdir(directory)
+    except OSError:
+        os.environ.pop("GILTRACER_FUNCTIONS", None)
+        return
+    import runpy
+    runpy.run_path(extra, run_name="giltracer_extra")
+
+
 def _giltracer_chain():
     """Runs the sitecustomize this one hides (the next on sys.path), as site.py would have."""
     if sys.version_info < (3, 4):
@@ -41,6 +57,10 @@ def _giltracer_chain():
 
 try:
     _giltracer_install()
+except Exception:
+    pass
+try:
+    _giltracer_functions()
 except Exception:
     pass
 _giltracer_chain()

@@ -15,17 +15,23 @@ public interface IEventSource
 /// <summary>
 /// A perf.data file read natively, with perf's EXIT records (they end a life exactly: a multiprocessing worker holding
 /// the GIL until its os._exit has no GIL event after its last take_gil), and --state's system-wide sched.data merged in
-/// by time.
+/// by time. `run -- COMMAND` records with one perf per Python build found (<see cref="Record.TaskRecorder"/>): their
+/// files are merged the same way (a process two of them follow has its fork, comm and exit twice: the analyzers take
+/// the first).
 /// </summary>
-public sealed class PerfDataSource(PerfDataReader data, PerfDataReader? sched = null) : IEventSource
+public sealed class PerfDataSource(IReadOnlyList<PerfDataReader> data, PerfDataReader? sched = null) : IEventSource
 {
+    public PerfDataSource(PerfDataReader data, PerfDataReader? sched = null) : this([data], sched) { }
+
     public IEnumerable<TraceEvent> Read(IProgress<double>? progress = null)
     {
-        var events = data.ReadEventsWithExits(progress);
-        return sched is null ? events : EventMerger.Merge(events, sched.ReadEvents());
+        // Progress from the first file (the command's own recording, or perf.data); the others are merged in as read.
+        var streams = data.Select((d, i) => d.ReadEventsWithExits(i == 0 ? progress : null)).ToList();
+        if (sched is not null) streams.Add(sched.ReadEvents());
+        return streams.Count == 1 ? streams[0] : EventMerger.Merge(streams);
     }
 
-    public DecodeResult Result => sched is null ? data.Result : data.Result.And(sched.Result);
+    public DecodeResult Result => data.Skip(1).Aggregate(data[0].Result, (r, d) => r.And(d.Result)) is var gil && sched is not null ? gil.And(sched.Result) : gil;
 }
 
 /// <summary>`perf script` text: a file, standard input, or the output of perf script run on a perf.data file.</summary>

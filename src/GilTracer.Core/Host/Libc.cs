@@ -97,4 +97,50 @@ internal static unsafe partial class Libc
     /// <summary>statx (glibc 2.28+): gives the device as major:minor, as /proc/PID/maps prints it.</summary>
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
+    // ptrace (x86-64 Linux): a command's process tree followed from its start (Record/ProcessTreeTracer).
+    public const int PTRACE_CONT = 7, PTRACE_DETACH = 17, PTRACE_SYSCALL = 24, PTRACE_GETEVENTMSG = 0x4201, PTRACE_SEIZE = 0x4206,
+        PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208, PTRACE_GET_SYSCALL_INFO = 0x420e;
+    public const int PTRACE_O_TRACESYSGOOD = 1, PTRACE_O_TRACEFORK = 2, PTRACE_O_TRACEVFORK = 4, PTRACE_O_TRACECLONE = 8,
+        PTRACE_O_TRACEEXEC = 0x10, PTRACE_O_EXITKILL = 0x100000;
+    public const int PTRACE_EVENT_FORK = 1, PTRACE_EVENT_VFORK = 2, PTRACE_EVENT_CLONE = 3, PTRACE_EVENT_EXEC = 4, PTRACE_EVENT_STOP = 128;
+    public const int WNOHANG = 1, __WNOTHREAD = 0x20000000, __WALL = 0x40000000;
+    public const int SIGTRAP = 5, SIGCHLD = 17, SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22;
+    public const int ESRCH = 3, EINTR = 4, ECHILD = 10;
+    public const int POSIX_SPAWN_SETSIGDEF = 4, POSIX_SPAWN_SETSIGMASK = 8;
+
+    /// <summary>ptrace(request, pid, addr, data): variadic in glibc, all-integer arguments, so a fixed signature is the same call.</summary>
+    [LibraryImport("libc", EntryPoint = "ptrace", SetLastError = true)]
+    public static partial nint Ptrace(nint request, int pid, nint addr, nint data);
+
+    [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
+    public static partial int WaitPid(int pid, int* status, int options);
+
+    /// <summary>posix_spawnp: a child of the calling thread that .NET's Process class does not know (it never waits for it).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_spawnp")]
+    public static partial int PosixSpawnP(int* pid, byte* file, void* fileActions, void* attr, byte** argv, byte** envp);
+
+    /// <summary>glibc's posix_spawnattr_t is 336 bytes; callers pass a larger buffer.</summary>
+    public const int SpawnAttrSize = 512, SigSetSize = 128;
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_init")]
+    public static partial int PosixSpawnAttrInit(void* attr);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_destroy")]
+    public static partial int PosixSpawnAttrDestroy(void* attr);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setflags")]
+    public static partial int PosixSpawnAttrSetFlags(void* attr, short flags);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setsigdefault")]
+    public static partial int PosixSpawnAttrSetSigDefault(void* attr, void* sigset);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setsigmask")]
+    public static partial int PosixSpawnAttrSetSigMask(void* attr, void* sigset);
+
+    [LibraryImport("libc", EntryPoint = "sigfillset")]
+    public static partial int SigFillSet(void* set);
+
+    [LibraryImport("libc", EntryPoint = "sigemptyset")]
+    public static partial int SigEmptySet(void* set);
 }

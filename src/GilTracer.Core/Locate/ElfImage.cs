@@ -9,6 +9,9 @@ namespace GilTracer.Core.Locate;
 /// <summary>A section header: where it lives in memory and in the file.</summary>
 public sealed record ElfSection(string Name, SectionType Type, ulong Address, ulong Offset, ulong Size, bool Executable);
 
+/// <summary>DT_NEEDED names, DT_RPATH and DT_RUNPATH (the loader ignores RPATH when RUNPATH is present).</summary>
+public sealed record ElfDynamic(IReadOnlyList<string> Needed, string? RPath, string? RunPath);
+
 /// <summary>A symbol of .symtab or .dynsym (Index is its position in its table, which relocations refer to).</summary>
 public sealed record ElfSymbol(string Name, ulong Value, ulong Size, SymbolType Type, bool Dynamic, int Index);
 
@@ -121,6 +124,39 @@ public sealed class ElfImage
                 }
             }
             return null;
+        }
+    }
+
+    /// <summary>The dynamic section's DT_NEEDED libraries and search paths (':'-separated, $ORIGIN unexpanded): what the
+    /// dynamic loader maps before the program runs. Empty for a static binary.</summary>
+    public ElfDynamic Dynamic
+    {
+        get
+        {
+            var dyn = Sections.FirstOrDefault(s => s.Type == SectionType.Dynamic);
+            var strings = Section(".dynstr");
+            if (dyn is null || strings is null) return new([], null, null);
+            var d = Data(dyn);
+            var str = Data(strings);
+            static string At(ReadOnlySpan<byte> str, ulong offset)
+            {
+                if (offset >= (ulong)str.Length) return "";
+                var rest = str[(int)offset..];
+                int nul = rest.IndexOf((byte)0);
+                return System.Text.Encoding.UTF8.GetString(nul < 0 ? rest : rest[..nul]);
+            }
+            var needed = new List<string>();
+            string? rpath = null, runpath = null;
+            for (int p = 0; p + 16 <= d.Length; p += 16)
+            {
+                long tag = BinaryPrimitives.ReadInt64LittleEndian(d[p..]);
+                ulong value = BinaryPrimitives.ReadUInt64LittleEndian(d[(p + 8)..]);
+                if (tag == 0) break; // DT_NULL
+                if (tag == 1) needed.Add(At(str, value));
+                else if (tag == 15) rpath = At(str, value);
+                else if (tag == 29) runpath = At(str, value);
+            }
+            return new(needed, rpath, runpath);
         }
     }
 

@@ -60,14 +60,14 @@ public static class ProcessLocator
     /// here, such as one inside a container's root needing its libraries): a libpython, or an executable that
     /// exports the Python API (static builds); the version from its file name.
     /// </summary>
-    public static PythonTarget LocateFile(string path, LocateOptions? options = null)
+    public static PythonTarget LocateFile(string path, LocateOptions? options = null, Dictionary<string, PythonTarget>? byBuildId = null)
     {
         if (!File.Exists(path)) throw new GilTracerException($"no file {path}");
         var name = Path.GetFileName(path);
         var version = VersionFromName(name) ?? (new FileInfo(path).ResolveLinkTarget(true)?.Name is { } real ? VersionFromName(real) : null);
         CheckVersion(version, name, $"{path} is");
         bool shared = IsLibPython(name);
-        return LocateBinary(path, shared, version, new InterpreterFacts(path, Shown(version), false, []), options ?? new LocateOptions(), null,
+        return LocateBinary(path, shared, version, new InterpreterFacts(path, Shown(version), false, []), options ?? new LocateOptions(), byBuildId,
             path, $"{path} is not a CPython binary with the GIL in it: no Python API (a python linked to a shared libpython: give that libpython3.X.so)");
     }
 
@@ -150,7 +150,7 @@ public static class ProcessLocator
     }
 
     /// <summary>Exported CPython API (survives stripping): tells a stripped Python from a program that is not Python.</summary>
-    static bool ExportsPythonApi(ElfImage elf) => elf.Symbols.Any(e => e.Value != 0 && e.Name is "Py_Initialize" or "PyEval_RestoreThread");
+    internal static bool ExportsPythonApi(ElfImage elf) => elf.Symbols.Any(e => e.Value != 0 && e.Name is "Py_Initialize" or "PyEval_RestoreThread");
 
     static string? ReadOrNull(string path)
     {

@@ -37,14 +37,15 @@ public static class ProbedRecording
         return PerfRecorder.Run(request(group.Selector), ev.Verbose);
     } // probes removed here, before decoding: nothing needs them any more
 
-    /// <summary>Decodes OUTPUT/perf.data (with --state's sched.data merged in), analyzes it and writes the outputs;
-    /// notes are the recording step's warnings.</summary>
+    /// <summary>Decodes OUTPUT/perf.data (or the recordings given: `run --` has one per Python build found; with --state's
+    /// sched.data merged in), analyzes it and writes the outputs; notes are the recording step's warnings.</summary>
     public static GilReport Report(OutputOptions outputs, AnalysisSetup setup, int? exitCode, string nothingRecorded, PipelineEvents ev,
-        IEnumerable<string>? notes = null, string? schedData = null, TracedPython? python = null)
+        IEnumerable<string>? notes = null, string? schedData = null, TracedPython? python = null, IReadOnlyList<string>? perfData = null)
     {
-        if (!File.Exists(outputs.PerfDataPath)) throw new GilTracerException(nothingRecorded);
+        var files = (perfData ?? [outputs.PerfDataPath]).Where(File.Exists).ToList();
+        if (files.Count == 0) throw new GilTracerException(nothingRecorded);
         ev.Status?.Invoke("decoding");
-        var source = new PerfDataSource(new PerfDataReader(outputs.PerfDataPath), schedData is null ? null : new PerfDataReader(schedData));
+        var source = new PerfDataSource(files.Select(f => new PerfDataReader(f)).ToList(), schedData is null ? null : new PerfDataReader(schedData));
         return ReportPass.Run(source, setup, outputs, new PassOptions
         {
             Report = new ReportContext

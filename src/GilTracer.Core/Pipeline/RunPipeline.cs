@@ -8,9 +8,11 @@ using GilTracer.Core.Record;
 
 namespace GilTracer.Core.Pipeline;
 
-public enum TargetKind { Script, Module, Code }
+/// <summary>Script, Module, Code: run by the interpreter giltracer chooses (--python). Command: `run -- COMMAND`, any
+/// program, whose Pythons are found as it runs (<see cref="CommandPipeline"/>).</summary>
+public enum TargetKind { Script, Module, Code, Command }
 
-/// <summary>What `giltracer run` traces: a script, -m module or -c code, with its arguments.</summary>
+/// <summary>What `giltracer run` traces: a script, -m module or -c code, or a command (Value its first word), with its arguments.</summary>
 public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<string> Arguments);
 
 /// <param name="Functions">Also run the Python function tracer (python/giltracer_functions.py) for blame and flame graphs.</param>
@@ -20,7 +22,12 @@ public sealed record RunTarget(TargetKind Kind, string Value, IReadOnlyList<stri
 public sealed record RunOptions(RunTarget Target, OutputOptions Outputs, string Python = "python3", int MmapPages = RecordRequest.DefaultMmapPages,
     bool Functions = false, LocateOptions? Locate = null, bool EnableSched = false, IReadOnlyList<string>? ChildPythons = null);
 
-public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python);
+/// <param name="Python">The interpreter traced (run -- COMMAND: the first Python found).</param>
+public sealed record RunResult(GilReport Report, int ExitCode, PythonTarget Python)
+{
+    /// <summary>Every build traced (run -- COMMAND may find several); the one of <see cref="Python"/> otherwise.</summary>
+    public IReadOnlyList<PythonTarget> Pythons { get; init; } = [Python];
+}
 
 /// <summary>locate → probe → record → decode → analyze → render, for a program we start ourselves.</summary>
 public static class RunPipeline
@@ -28,6 +35,7 @@ public static class RunPipeline
     public static RunResult Run(RunOptions o, PipelineEvents? ev = null)
     {
         ev ??= new PipelineEvents();
+        if (o.Target.Kind == TargetKind.Command) return CommandPipeline.Run(o, ev);
         if (o.Target.Kind == TargetKind.Script && !File.Exists(o.Target.Value))
             throw new GilTracerException($"script not found: {o.Target.Value}");
         HostFacts.FindPerf();

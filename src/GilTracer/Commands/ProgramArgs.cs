@@ -7,7 +7,8 @@ namespace GilTracer.Commands;
 /// `run`'s command line split as python splits its own: giltracer's options come first, and the first token that is the
 /// script, `-m MODULE` (or `-mMODULE`), `-c CODE` (or `-cCODE`) or `--` ends them; everything after it belongs to the
 /// program, even what looks like our options (`run -m json.tool --help`, `run -c CODE -o x -v`). System.CommandLine
-/// alone parses options anywhere, so the program's part is cut off before parsing. After `--` the next word is the script.
+/// alone parses options anywhere, so the program's part is cut off before parsing. After `--` the next word is a command
+/// (py-spy's convention): `run -- python3 app.py`, `run -- uvicorn app:app`.
 /// </summary>
 static class ProgramArgs
 {
@@ -27,7 +28,8 @@ static class ProgramArgs
             var a = args[i];
             string[] Before() => args[..i];
             if (a == "--")
-                return i + 1 < args.Length ? new(Before(), new(TargetKind.Script, args[i + 1], args[(i + 2)..])) : new(Before(), null);
+                return i + 1 < args.Length ? new(Before(), new(TargetKind.Command, args[i + 1], args[(i + 2)..]))
+                    : new(Before(), null, "nothing to run after --: give a command");
             if (a is "-m" or "-c")
                 return i + 1 < args.Length
                     ? new(Before(), new(a == "-m" ? TargetKind.Module : TargetKind.Code, args[i + 1], args[(i + 2)..]))

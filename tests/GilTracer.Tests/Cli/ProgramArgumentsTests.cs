@@ -40,7 +40,8 @@ public class ProgramArgumentsTests
 
         var script = Path.Combine(dir, "app.py");
         File.WriteAllText(script, PrintArgv);
-        var dashes = CliRunner.Run(["run", "-q", "-o", Integration.Repo.TempDir(), "--", script, "--help", "-o"]);
+        // After -- comes a command (run -- COMMAND): everything after it is the command's, options of ours included.
+        var dashes = CliRunner.Run(["run", "-q", "-o", Integration.Repo.TempDir(), "--", "python3", script, "--help", "-o"]);
         Assert.Equal(0, dashes.ExitCode);
         Assert.Contains($"argv ['{script}', '--help', '-o']", dashes.Stdout);
     }

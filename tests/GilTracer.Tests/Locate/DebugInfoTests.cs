@@ -34,11 +34,11 @@ public class DebugInfoTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(SidPythons.Theory), MemberType = typeof(SidPythons))]
+    [MemberData(nameof(SidChroot.Theory), MemberType = typeof(SidChroot))]
     public void SidDebugFilesGiveTheOuterDropGilAndEveryInlinedCopy(string version)
     {
-        var elf = ElfImage.Load(SidPythons.Python(version));
-        var debug = DebugInfoLocator.Find(elf, [SidPythons.DebugDir(version)]);
+        var elf = ElfImage.Load(SidChroot.Python(version));
+        var debug = DebugInfoLocator.Find(elf, [SidChroot.DebugDir(version)]);
         Assert.NotNull(debug);
         AssertSymbolSitesMatch(elf, debug!, version);
     }
@@ -47,11 +47,11 @@ public class DebugInfoTests(ITestOutputHelper output)
     [Fact]
     public void AForcedMethodIsObeyed()
     {
-        var version = SidPythons.Versions[^1];
-        var python = SidPythons.Python(version);
+        var version = SidChroot.Versions[^1];
+        var python = SidChroot.Python(version);
         var facts = new InterpreterFacts(python, version + ".0", false, []);
-        Assert.Equal("debuginfo", PythonLocator.LocateIn(facts, python, false, new LocateOptions(DebugDirectories: [SidPythons.DebugDir(version)])).Method);
-        var heuristic = PythonLocator.LocateIn(facts, python, false, new LocateOptions(DebugDirectories: [SidPythons.DebugDir(version)], Method: GilMethod.Heuristic));
+        Assert.Equal("debuginfo", PythonLocator.LocateIn(facts, python, false, new LocateOptions(DebugDirectories: [SidChroot.DebugDir(version)])).Method);
+        var heuristic = PythonLocator.LocateIn(facts, python, false, new LocateOptions(DebugDirectories: [SidChroot.DebugDir(version)], Method: GilMethod.Heuristic));
         Assert.Equal("heuristic", heuristic.Method);
         var e = Assert.Throws<GilTracerException>(() => PythonLocator.LocateIn(facts, python, false, new LocateOptions(DebugDirectories: [Path.GetTempPath()], Method: GilMethod.Symbols)));
         Assert.Contains($"python{version}-dbg", e.Message);

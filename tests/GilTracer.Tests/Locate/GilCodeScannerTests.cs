@@ -26,12 +26,12 @@ public class GilCodeScannerTests(ITestOutputHelper output)
 
     /// <summary>sid's 3.13, 3.14, 3.15 (whatever the root holds today): static, stripped, LTO; debug files by build-id.</summary>
     [Theory]
-    [MemberData(nameof(SidPythons.Theory), MemberType = typeof(SidPythons))]
+    [MemberData(nameof(SidChroot.Theory), MemberType = typeof(SidChroot))]
     public void HeuristicFindsWhatTheDebugFileSaysOnSid(string version)
     {
-        var elf = ElfImage.Load(SidPythons.Python(version));
+        var elf = ElfImage.Load(SidChroot.Python(version));
         Assert.False(elf.HasSymtab);
-        var debug = DebugInfoLocator.Find(elf, [SidPythons.DebugDir(version)]);
+        var debug = DebugInfoLocator.Find(elf, [SidChroot.DebugDir(version)]);
         Assert.NotNull(debug);
         var code = GilCodeScanner.Scan(elf, version);
         output.WriteLine($"{version} ({elf.BuildId}): {code.Anchor}");
@@ -71,8 +71,8 @@ public class GilCodeScannerTests(ITestOutputHelper output)
     [Fact]
     public void ABuildItCannotMatchIsRefused()
     {
-        var version = SidPythons.Versions[^1];
-        var path = SidPythons.Python(version);
+        var version = SidChroot.Versions[^1];
+        var path = SidChroot.Python(version);
         var elf = ElfImage.Load(path);
         var code = GilCodeScanner.Scan(elf, version);
         var bytes = (byte[])elf.Bytes.Clone();

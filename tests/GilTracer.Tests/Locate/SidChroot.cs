@@ -5,9 +5,10 @@ using GilTracer.Core.Locate;
 namespace GilTracer.Tests.Locate;
 
 /// <summary>
-/// The Debian sid root of tests/sid-root.sh (python3.13/3.14/3.15, static and stripped) and the debug files of its
-/// -dbg packages, unpacked beside it. Made by the script when missing (never skipped); which versions it holds is read
-/// at run time, each paired with the debug file its build-id names.
+/// The Debian sid root of tests/sid-root.sh (python3.13/3.14/3.15, static and stripped: the stand-in for the Pythons
+/// users run today) and the debug files of its -dbg packages, unpacked beside it (never installed in the root). Made by
+/// the script when missing, as CI does: tests that need it never skip. sid moves, so which versions it holds is read at
+/// run time, each paired with the debug file its build-id names. The one fixture of the sid root.
 /// </summary>
 public static partial class SidChroot
 {
@@ -30,6 +31,20 @@ public static partial class SidChroot
     public static string DebugDir(string version) => Path.Combine(Cache, "dbg", version, "usr/lib/debug");
 
     public static string BuildId(string version) => ElfImage.Load(Python(version)).BuildId!;
+
+    /// <summary>Every debug directory of the cache, for a run that may meet any of the versions.</summary>
+    public static IReadOnlyList<string> DebugDirs => Versions.Select(DebugDir).ToList();
+
+    /// <summary>The versions as theory data.</summary>
+    public static TheoryData<string> Theory
+    {
+        get
+        {
+            var d = new TheoryData<string>();
+            foreach (var v in Versions) d.Add(v);
+            return d;
+        }
+    }
 
     static string Make()
     {
