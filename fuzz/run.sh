@@ -42,4 +42,4 @@ esac
 # No CPU binding: the machine is shared. nice: fuzzing yields to everything else.
 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 DOTNET_GCHeapHardLimit=0x20000000 DOTNET_TieredPGO=0 \
-  nice -n 19 afl-fuzz -V "$seconds" -i "$seeds" -o "$work/out-$target" -t 5000 -m none -- dotnet "$bin/giltracer-fuzz.dll" "$target"
+  exec nice -n 19 afl-fuzz -V "$seconds" -i "$seeds" -o "$work/out-$target" -t 5000 -m none -- dotnet "$bin/giltracer-fuzz.dll" "$target"

@@ -26,7 +26,9 @@ if (args.Length == 0 || !targets.TryGetValue(args[0], out var target))
 }
 
 if (args.Length > 1) return Replay(target, args.Skip(1));
-Fuzzer.Run(stream =>
+// Out of process: the inputs run in a child that afl-fuzz's server restarts, so that an input that kills the process
+// (a stack overflow, the GC giving up at its heap limit) is a crash found, not the end of the fuzzing.
+Fuzzer.OutOfProcess.Run(stream =>
 {
     var bytes = new MemoryStream();
     stream.CopyTo(bytes);
