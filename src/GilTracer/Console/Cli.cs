@@ -44,6 +44,12 @@ public static class Cli
         }
         catch (GilTracerException e)
         {
+            if (e.Report is { } report && !parse.GetValue(Quiet))
+            {
+                // the outputs failed, not the analysis: its numbers are shown before the error
+                if (report.Threads.Count > 0) ReportTable.Write(Out, report);
+                BlameTable.Write(Out, report);
+            }
             Error(e.Message);
             return e.ExitCode;
         }
