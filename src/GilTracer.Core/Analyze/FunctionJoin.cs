@@ -85,12 +85,5 @@ public static class FlameStacks
         return merged.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value).ToList();
     }
 
-    public static string Clean(string name)
-    {
-        if (name.Length == 0) return "?";
-        if (name.AsSpan().IndexOfAny(";\r\n\t\0") < 0 && !name.Any(char.IsControl)) return name;
-        var sb = new StringBuilder(name.Length);
-        foreach (char c in name) sb.Append(c == ';' ? ':' : char.IsControl(c) ? ' ' : c);
-        return sb.ToString();
-    }
+    public static string Clean(string name) => name.Length == 0 ? "?" : DisplayText.Escape(name, ';');
 }

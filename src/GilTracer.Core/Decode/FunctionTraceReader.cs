@@ -55,7 +55,8 @@ public static class FunctionTraceReader
                 if (text.Peek() < 0) break; // the last line cut by a crash
                 throw new GilTracerException($"{label}: names line {lineNo} is not JSON");
             }
-            using (doc)
+            using var parsed = doc;
+            try
             {
                 var o = doc.RootElement;
                 if (o.ValueKind != JsonValueKind.Object || !o.TryGetProperty("k", out var k)) continue;
@@ -82,6 +83,11 @@ public static class FunctionTraceReader
                             o.GetProperty("est_ns_per_event").GetDouble(), o.GetProperty("est_overhead_ns").GetInt64());
                         break;
                 }
+            }
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                // valid JSON with a field missing or of another type: not what our tracer writes
+                throw new GilTracerException($"{label}: names line {lineNo} is not a function tracer record ({e.Message})");
             }
         }
         var trace = new FunctionTrace

@@ -37,13 +37,14 @@ public sealed class PerfDataSource(IReadOnlyList<PerfDataReader> data, PerfDataR
 /// <summary>`perf script` text: a file, standard input, or the output of perf script run on a perf.data file.</summary>
 public sealed class PerfTextSource : IEventSource
 {
-    readonly PerfScriptTextReader _reader = new();
+    readonly PerfScriptTextReader _reader;
     readonly string _input;
     readonly Func<PerfScriptTextReader, IProgress<double>?, IEnumerable<TraceEvent>> _read;
 
     PerfTextSource(string input, Func<PerfScriptTextReader, IProgress<double>?, IEnumerable<TraceEvent>> read)
     {
         _input = input;
+        _reader = new PerfScriptTextReader { Input = input };
         _read = read;
     }
 

@@ -12,6 +12,9 @@ internal sealed class PerfDataHeader
 {
     public long DataOffset { get; private init; }
     public long DataSize { get; private init; }
+    /// <summary>perf never wrote the final header (a full disk, perf killed): the data section's size is 0 though data
+    /// follows, and the feature sections (the events' names) are missing.</summary>
+    public bool Unfinished { get; private init; }
     public List<PerfEventAttr> Attrs { get; } = new();
     public List<TracepointFormat> Formats { get; } = new();
     /// <summary>perf's argv (CMDLINE feature), perf's own path first; null when absent.</summary>
@@ -45,7 +48,7 @@ internal sealed class PerfDataHeader
 
         long dataSize = data.Size;
         if (dataSize == 0 && length > data.Offset) dataSize = length - data.Offset; // perf did not finish: read to the end
-        var header = new PerfDataHeader { DataOffset = data.Offset, DataSize = dataSize };
+        var header = new PerfDataHeader { DataOffset = data.Offset, DataSize = dataSize, Unfinished = data.Size == 0 && dataSize > 0 };
         header.ReadAttrs(file, attrs, attrSize);
         if (data.Size > 0) header.ReadFeatures(file, data.Offset + data.Size, [f0, f1, f2, f3], length);
         foreach (var a in header.Attrs) a.ComputeLayout();

@@ -26,6 +26,8 @@ public sealed partial class PerfDataReader
         _path = path;
         using (var file = OpenHandle(path)) _header = PerfDataHeader.Read(file);
         EventMapper.Map(_header, Warnings);
+        if (_header.Unfinished && _header.Attrs.All(a => a.Kind is null))
+            throw new GilTracerException($"{path} is truncated: perf could not finish writing it (a full disk, or perf killed), and without the end perf writes last its events have no names");
         if (_header.Attrs.Count == 1) _single = _header.Attrs[0];
         else
         {
@@ -36,6 +38,8 @@ public sealed partial class PerfDataReader
         }
     }
 
+    /// <summary>perf did not finish the file (see <see cref="PerfDataHeader.Unfinished"/>).</summary>
+    public bool Unfinished => _header.Unfinished;
     /// <summary>True when the file has take_gil/drop_gil probe events (any naming <see cref="GilProbeNames"/> knows).</summary>
     public bool HasGilEvents => _header.Attrs.Any(a => a.Kind is { } k && k.IsGil());
     /// <summary>True when the file has sched tracepoints the reader maps.</summary>

@@ -19,10 +19,19 @@ public sealed class PerfScriptTextReader
     long _malformedLines, _unknownEvents, _samples;
     bool _truncated, _sawSchedEvents, _sawGilEvents, _sawStacks;
 
+    /// <summary>
+    /// Lines not understood before the first that is, after which the input is not perf script text: an endless stream
+    /// (/dev/urandom, `yes`) gets an error at once instead of being read forever. perf script never starts so.
+    /// </summary>
+    public const int MaxLinesBeforeFirstEvent = 1000;
+
+    /// <summary>How errors name the input: its path, or "standard input".</summary>
+    public string Input { get; init; } = "perf script text";
+
     /// <summary>What the text held besides the events: final once they were read to the end.</summary>
     public DecodeResult Result => new()
     {
-        Input = "perf script text",
+        Input = Input,
         Events = _samples,
         HasGilEvents = _sawGilEvents,
         HasSchedEvents = _sawSchedEvents,
@@ -69,6 +78,11 @@ public sealed class PerfScriptTextReader
         }
         if (IsStackFrame(line, trimmed)) return true; // frames of a GIL sample: not needed
         FlushPending(output);
+        bool first = _samples == 0 && _unknownEvents == 0;
+        if (first && line.IndexOf((byte)0) >= 0)
+            throw new GilTracerException($"{Input} is neither `perf script` output nor a perf.data file (it holds binary data)");
+        if (first && _malformedLines >= MaxLinesBeforeFirstEvent)
+            throw new GilTracerException($"{Input} is not `perf script` output (its first {_malformedLines} lines are not); produce it with `perf script --ns`");
         if (TryParseSample(line, out var e))
         {
             _samples++;

@@ -73,6 +73,7 @@ public sealed class ElfImage
         ushort machine = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(18));
         if (bytes[4] != 2 || bytes[5] != 1 || machine != 62)
             throw new GilTracerException($"{path} is built for another architecture ({(bytes[4] == 2 ? "64" : "32")}-bit, ELF machine {machine}); GilTracer probes x86-64 binaries only");
+        CheckHeaderTables(path, bytes);
         try
         {
             using var elf = ELFReader.Load<ulong>(new MemoryStream(bytes, writable: false), true);
@@ -82,6 +83,32 @@ public sealed class ElfImage
         {
             throw new GilTracerException($"{path} is not a readable ELF file ({e.Message})");
         }
+    }
+
+    /// <summary>
+    /// ELFSharp trusts the header's tables: an entry size of 0 or a count read from a garbled section 0 makes it loop and
+    /// allocate without end (found by fuzzing). The tables must have their entry sizes and lie inside the file.
+    /// </summary>
+    static void CheckHeaderTables(string path, byte[] b)
+    {
+        GilTracerException Damaged(string what) => new($"{path} is a damaged ELF file: {what} ({b.Length} bytes)");
+        if (b.Length < 64) throw Damaged("its header is cut off");
+        ulong length = (ulong)b.Length;
+        bool Inside(ulong offset, ulong size) => offset <= length && size <= length - offset;
+        ulong phoff = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(0x20)), shoff = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(0x28));
+        int phentsize = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(0x36)), phnum = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(0x38));
+        int shentsize = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(0x3a)), shnum = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(0x3c));
+        int shstrndx = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(0x3e));
+        if (phnum > 0 && (phentsize != 56 || !Inside(phoff, (ulong)phnum * 56)))
+            throw Damaged("its program header table is garbled or lies past the end of the file");
+        if (shoff == 0) return;
+        if (shentsize != 64 || !Inside(shoff, 64)) throw Damaged("its section header table is garbled or lies past the end of the file");
+        // more than 0xff00 sections: the count is section 0's sh_size, the string table's index its sh_link
+        ulong count = shnum != 0 ? (ulong)shnum : BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan((int)shoff + 32));
+        if (count == 0 || count > length / 64 || !Inside(shoff, count * 64))
+            throw Damaged("its section header table is garbled or lies past the end of the file");
+        ulong strtab = shstrndx == 0xffff ? BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan((int)shoff + 40)) : (ulong)shstrndx;
+        if (strtab >= count) throw Damaged($"its section name table is section {strtab} of {count}");
     }
 
     public ElfSection? Section(string name) => Sections.FirstOrDefault(s => s.Name == name && s.Type != SectionType.NoBits);

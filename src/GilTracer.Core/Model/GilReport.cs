@@ -87,7 +87,7 @@ public sealed record GilReport
 }
 
 /// <summary>A call stack with its weight in ns: frames root first, the thread's name as the root frame. Frame names
-/// are safe for the folded format (no ';', no control characters).</summary>
+/// are safe for the folded format and for text: ';' and controls escaped (<see cref="DisplayText"/>).</summary>
 public sealed record FoldedStack(string[] Frames, long Value);
 
 /// <summary>One flame graph: Name ("flame-holding") names its files, Title says what it weighs.</summary>

@@ -8,4 +8,8 @@ public sealed class GilTracerException(string message, int exitCode = 1, Excepti
     : Exception(message, inner)
 {
     public int ExitCode { get; } = exitCode;
+
+    /// <summary>What the analysis found before the failure, when it found it all and only the outputs failed (a full
+    /// disk): the CLI still prints its table, then the error.</summary>
+    public GilReport? Report { get; init; }
 }

@@ -24,7 +24,11 @@ public static class ConvertPipeline
         // Text in, whatever the source: what the text holds can only be checked once it was read.
         var text = new PassOptions { Report = new ReportContext { Reach = RecordingReach.Unknown }, Check = d => Check(d, mode) };
         if (input == "-")
-            return ReportPass.Run(PerfTextSource.Of(Console.OpenStandardInput(), "standard input"), setup, outputs, text, ev);
+        {
+            var (perfData, stdin) = FormatSniffer.Sniff(Console.OpenStandardInput());
+            if (perfData) return ConvertSpooled(stdin, mode, outputs, ev, pythonNames, pids, functionsDir);
+            return ReportPass.Run(PerfTextSource.Of(stdin, "standard input"), setup, outputs, text, ev);
+        }
         if (Directory.Exists(input))
             throw new GilTracerException($"{input} is a folder: give the recording in it, e.g. {Path.Combine(input, "perf.data")}");
         if (!File.Exists(input)) throw new GilTracerException($"input not found: {input}");
@@ -55,6 +59,25 @@ public static class ConvertPipeline
         if (File.Exists(threads)) setup = setup with { PythonNames = pythonNames ?? ThreadNamesReader.Read(threads) };
         using var f = File.OpenRead(input);
         return ReportPass.Run(PerfTextSource.Of(f, input), setup, outputs, text with { Label = $"reading {Path.GetFileName(input)}" }, ev);
+    }
+
+    /// <summary>A perf.data on standard input (`cat perf.data | giltracer convert -`): its header points into the file, so
+    /// it is read from a private copy, removed afterwards.</summary>
+    static GilReport ConvertSpooled(Stream stdin, ConvertMode mode, OutputOptions outputs, PipelineEvents? ev,
+        IReadOnlyDictionary<int, string>? pythonNames, IReadOnlyCollection<int>? pids, string? functionsDir)
+    {
+        var dir = Directory.CreateTempSubdirectory("giltracer-stdin-");
+        var copy = Path.Combine(dir.FullName, "perf.data");
+        try
+        {
+            using (var f = File.Create(copy)) stdin.CopyTo(f);
+            return Convert(copy, mode, outputs, ev, pythonNames, pids, functionsDir);
+        }
+        catch (GilTracerException e) when (e.Message.Contains(copy))
+        {
+            throw new GilTracerException(e.Message.Replace(copy, "standard input"), e.ExitCode, e);
+        }
+        finally { dir.Delete(recursive: true); }
     }
 
     /// <summary>perf.data read natively (no perf script): same events as the text path, many times faster. What it

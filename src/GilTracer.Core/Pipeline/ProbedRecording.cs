@@ -4,6 +4,7 @@ using GilTracer.Core.Locate;
 using GilTracer.Core.Model;
 using GilTracer.Core.Probe;
 using GilTracer.Core.Record;
+using GilTracer.Core.Render;
 
 namespace GilTracer.Core.Pipeline;
 
@@ -37,6 +38,18 @@ public static class ProbedRecording
         return PerfRecorder.Run(request(group.Selector), ev.Verbose);
     } // probes removed here, before decoding: nothing needs them any more
 
+    /// <summary>A recording perf wrote into the output folder: if perf could not finish it because the folder filled up,
+    /// that is what the user needs to hear.</summary>
+    static PerfDataReader Open(string path, OutputOptions outputs)
+    {
+        try { return new PerfDataReader(path); }
+        catch (GilTracerException) when (OutputFiles.IsFolderFull(outputs.OutputDir))
+        {
+            throw new GilTracerException($"the output folder {outputs.OutputDir} is full (no space left on its device): perf could not finish " +
+                                         $"{path} ({new FileInfo(path).Length} bytes); free some space or choose another folder with -o");
+        }
+    }
+
     /// <summary>Decodes OUTPUT/perf.data (or the recordings given: `run --` has one per Python build found; with --state's
     /// sched.data merged in), analyzes it and writes the outputs; notes are the recording step's warnings.</summary>
     public static GilReport Report(OutputOptions outputs, AnalysisSetup setup, int? exitCode, string nothingRecorded, PipelineEvents ev,
@@ -45,7 +58,7 @@ public static class ProbedRecording
         var files = (perfData ?? [outputs.PerfDataPath]).Where(File.Exists).ToList();
         if (files.Count == 0) throw new GilTracerException(nothingRecorded);
         ev.Status?.Invoke("decoding");
-        var source = new PerfDataSource(files.Select(f => new PerfDataReader(f)).ToList(), schedData is null ? null : new PerfDataReader(schedData));
+        var source = new PerfDataSource(files.Select(f => Open(f, outputs)).ToList(), schedData is null ? null : Open(schedData, outputs));
         return ReportPass.Run(source, setup, outputs, new PassOptions
         {
             Report = new ReportContext

@@ -68,7 +68,11 @@ public static class ReportPass
         if (analysis.Calls(report) is { } calls)
             foreach (var o in open) o.OnFunctionCalls(calls);
         foreach (var o in open) o.Write(report);
-        files.Commit();
+        try { files.Commit(); }
+        catch (GilTracerException e) when (files.FullAt is not null)
+        {
+            throw new GilTracerException(e.Message, e.ExitCode, e) { Report = report }; // the numbers exist: the table is still shown
+        }
         return report;
     }
 }

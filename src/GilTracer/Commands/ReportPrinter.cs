@@ -20,6 +20,6 @@ static class ReportPrinter
         if (File.Exists(outputs.PerfDataPath)) files.Insert(0, outputs.PerfDataPath);
         if (outputs.Html && File.Exists(outputs.HtmlPath)) files.Add(outputs.HtmlPath);
         if (report.FunctionTracing is not null) files.Add(Path.Combine(outputs.OutputDir, "flame-*.folded|svg"));
-        Cli.Err.MarkupLine($"[grey]wrote {Markup.Escape(string.Join(", ", files))}[/]");
+        Cli.Err.MarkupLine($"[grey]wrote {Cli.Text(string.Join(", ", files))}[/]");
     }
 }

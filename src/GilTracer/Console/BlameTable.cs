@@ -23,16 +23,16 @@ public static class BlameTable
             table.AddColumn(new TableColumn("% of all wait").RightAligned());
             table.AddColumn("made wait");
             foreach (var b in r.Blame.Take(rows))
-                table.AddRow(Markup.Escape(b.Function), Ms(b.CausedWaitNs), b.PctOfAllWait.ToString("F1"),
-                    Markup.Escape(string.Join(", ", b.VictimNames ?? b.VictimTids.Select(v => v.ToString()).ToArray())));
+                table.AddRow(Cli.Text(b.Function), Ms(b.CausedWaitNs), b.PctOfAllWait.ToString("F1"),
+                    Cli.Text(string.Join(", ", b.VictimNames ?? b.VictimTids.Select(v => v.ToString()).ToArray())));
             c.Write(table);
             foreach (var e in r.BlockMatrix.Take(rows))
-                c.MarkupLine($"  {Markup.Escape(e.HolderName)} ({e.HolderTid}) blocked {Markup.Escape(e.WaiterName)} ({e.WaiterTid}) for {Ms(e.WaitNs)}");
+                c.MarkupLine($"  {Cli.Text(e.HolderName)} ({e.HolderTid}) blocked {Cli.Text(e.WaiterName)} ({e.WaiterTid}) for {Ms(e.WaitNs)}");
         }
         if (allWait > 0)
             c.MarkupLine($"[grey]{Ms(f.HandoffWaitNs)} of the wait had no holder (GIL being handed over); {f.RowsBelowFloor} functions caused " +
                          $"{Ms(f.WaitBelowFloorNs)} in all, each under {Ms(f.FloorNs)}[/]");
-        c.MarkupLine($"[grey]function tracer ({Markup.Escape(f.Mode)}, Python {Markup.Escape(f.PythonVersion)}): {f.Records} records, " +
+        c.MarkupLine($"[grey]function tracer ({Cli.Text(f.Mode)}, Python {Cli.Text(f.PythonVersion)}): {f.Records} records, " +
                      $"about {Ms(f.EstOverheadNs)} added to the program ({f.EstNsPerEvent:F0} ns per event)[/]");
     }
 

@@ -10,11 +10,30 @@ public static class Cli
     public static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print nothing but errors (files are still written)" };
     public static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Print what is done: commands, probe sites, timings" };
 
-    public static IAnsiConsole Out { get; set; } = AnsiConsole.Console;
-    public static IAnsiConsole Err { get; set; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) });
+    public static IAnsiConsole Out { get; set; } = Unwrapped(AnsiConsole.Console, System.Console.IsOutputRedirected);
+    public static IAnsiConsole Err { get; set; } = Unwrapped(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) }),
+        System.Console.IsErrorRedirected);
 
-    public static void Error(string message) => System.Console.Error.WriteLine($"giltracer: error: {message}");
-    public static void Warn(string message) => Err.MarkupLine($"[yellow]giltracer: warning:[/] {Markup.Escape(message)}");
+    /// <summary>Wider than any line we print: "do not wrap".</summary>
+    public const int NoWrapWidth = 1 << 14;
+
+    /// <summary>
+    /// Piped or redirected, a console has no width: Spectre would assume 80 columns and wrap the table's words and numbers.
+    /// There, lines are as long as they are (COLUMNS, when set, is honoured); a terminal keeps its width.
+    /// </summary>
+    static IAnsiConsole Unwrapped(IAnsiConsole console, bool redirected)
+    {
+        if (redirected)
+            console.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0 ? columns : NoWrapWidth;
+        return console;
+    }
+
+    // Messages may quote thread names and paths of the traced program: shown escaped (DisplayText), never interpreted.
+    public static void Error(string message) => System.Console.Error.WriteLine($"giltracer: error: {DisplayText.Escape(message)}");
+    public static void Warn(string message) => Err.MarkupLine($"[yellow]giltracer: warning:[/] {Text(message)}");
+
+    /// <summary>Untrusted text for a Spectre markup string: controls escaped, then markup escaped.</summary>
+    public static string Text(string s) => Markup.Escape(DisplayText.Escape(s));
 
     /// <summary>Runs a command body: user errors become one line and exit 1 (or their own code), never a stack trace.</summary>
     public static int Guard(ParseResult parse, Func<int> body)
@@ -27,6 +46,12 @@ public static class Cli
         }
         catch (GilTracerException e)
         {
+            if (e.Report is { } report && !parse.GetValue(Quiet))
+            {
+                // the outputs failed, not the analysis: its numbers are shown before the error
+                if (report.Threads.Count > 0) ReportTable.Write(Out, report);
+                BlameTable.Write(Out, report);
+            }
             Error(e.Message);
             return e.ExitCode;
         }
@@ -53,15 +78,15 @@ public static class Cli
             Status = quiet || !(tty || verbose) ? null : s =>
             {
                 if (verbose) Steps.Start(s, VerboseLine);
-                Err.MarkupLine($"[grey]giltracer: {Markup.Escape(s)}…[/]");
+                Err.MarkupLine($"[grey]giltracer: {Text(s)}…[/]");
             },
-            Verbose = verbose ? s => Err.MarkupLine($"[grey]{Markup.Escape(s)}[/]") : null,
+            Verbose = verbose ? VerboseLine : null,
             Warning = quiet ? null : Warn,
             LongStep = quiet || !tty ? null : WithProgressBar,
         };
     }
 
-    static void VerboseLine(string s) => Err.MarkupLine($"[grey]{Markup.Escape(s)}[/]");
+    static void VerboseLine(string s) => Err.MarkupLine($"[grey]{string.Join('\n', s.Split('\n').Select(Text))}[/]");
 
     /// <summary>--verbose timings: each status line starts a step; the next one (or the end) prints how long it took.</summary>
     static readonly StepClock Steps = new();

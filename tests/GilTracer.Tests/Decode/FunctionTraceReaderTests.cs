@@ -56,4 +56,25 @@ public class FunctionTraceReaderTests
         Assert.Empty(t.Records);
         Assert.False(t.Truncated);
     }
+
+    /// <summary>Found by fuzzing (fuzz/run.sh functions): JSON lines of the names file with a field missing or of another
+    /// type threw KeyNotFoundException or InvalidOperationException.</summary>
+    [Theory]
+    [InlineData("{\"k\":\"code\",\"name\":\"f\",\"file\":\"a.py\",\"line\":1}")]
+    [InlineData("{\"k\":\"code\",\"id\":\"1\",\"name\":\"f\",\"file\":\"a.py\",\"line\":1}")]
+    [InlineData("{\"k\":\"code\",\"id\":1,\"name\":2,\"file\":\"a.py\",\"line\":1}")]
+    [InlineData("{\"k\":\"code\",\"id\":1e40,\"name\":\"f\",\"file\":\"a.py\",\"line\":1}")]
+    [InlineData("{\"k\":\"thread\",\"name\":\"t\"}")]
+    [InlineData("{\"k\":\"start\",\"pid\":1}")]
+    [InlineData("{\"k\":\"mode\"}")]
+    [InlineData("{\"k\":\"stats\",\"events\":1}")]
+    [InlineData("{\"k\":7}")]
+    public void ANamesLineThatIsNotOursIsOneClearError(string line)
+    {
+        var header = "GILFUNC1"u8.ToArray().Concat(new byte[] { 16, 0, 0, 0, 0, 0, 0, 0 }).ToArray();
+        var names = Encoding.UTF8.GetBytes(line + "\n{\"k\":\"mode\",\"mode\":\"monitoring\"}\n");
+        var e = Assert.Throws<GilTracerException>(() => FunctionTraceReader.Read(new MemoryStream(header), new MemoryStream(names), "t/functions.bin"));
+        Assert.StartsWith("t/functions.bin: names line 1 is not a function tracer record", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
 }

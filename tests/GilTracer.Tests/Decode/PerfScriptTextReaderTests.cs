@@ -78,10 +78,57 @@ public class PerfScriptTextReaderTests
     public void GarbageIsCountedNotParsed()
     {
         var reader = new PerfScriptTextReader();
-        var events = TestSupport.ReadText("hello world\n\u0000\u0001binary: 12: x\nfoo 1.2.3: bar\n", reader);
+        var events = TestSupport.ReadText("hello world\n\u0001binary: 12: x\nfoo 1.2.3: bar\n", reader);
         Assert.Empty(events);
         Assert.Equal(3, reader.Result.MalformedLines);
         Assert.Equal(0, reader.Result.Events);
+    }
+
+    [Fact]
+    public void BinaryDataBeforeTheFirstEventIsRefusedAtOnce()
+    {
+        var e = Assert.Throws<GilTracer.Core.Model.GilTracerException>(() => TestSupport.ReadText("hello\n\u0000\u0001binary\n" + new string('x', 10)));
+        Assert.Contains("neither `perf script` output nor a perf.data file", e.Message);
+    }
+
+    [Fact]
+    public void EndlessLinesThatAreNotPerfScriptStopEarly()
+    {
+        var reader = new PerfScriptTextReader { Input = "stdin" };
+        int read = 0;
+        var e = Assert.Throws<GilTracer.Core.Model.GilTracerException>(() =>
+        {
+            foreach (var _ in reader.Read(new EndlessLines())) read++;
+        });
+        Assert.Equal("stdin is not `perf script` output (its first 1000 lines are not); produce it with `perf script --ns`", e.Message);
+    }
+
+    [Fact]
+    public void NotUnderstoodLinesAfterTheFirstEventAreCountedNotFatal()
+    {
+        var text = "p 5/6 [000] 1.5: g:take_gil: (1)\n" + string.Concat(Enumerable.Repeat("garbage line\n", 2000)) + "p 5/6 [000] 1.6: g:drop_gil: (1)\n";
+        var reader = new PerfScriptTextReader();
+        Assert.Equal(2, TestSupport.ReadText(text, reader).Count);
+        Assert.Equal(2000, reader.Result.MalformedLines);
+    }
+
+    /// <summary>"yes"'s output: a line without end.</summary>
+    sealed class EndlessLines : Stream
+    {
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            for (int i = 0; i < count; i++) buffer[offset + i] = (byte)(i % 8 == 7 ? '\n' : 'y');
+            return count;
+        }
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]

@@ -26,7 +26,8 @@ public class FlameGraphRendererTests
         var sw = new StringWriter();
         FlameGraphFiles.WriteFolded(stacks, sw);
         var line = Assert.Single(sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal("thr:ead 1;a:b c (<evil>&\"file\".py:3);<script>alert(1)</script> 500", line);
+        // ';' and controls escaped (DisplayText), as the table shows them: nothing is lost, nothing splits a frame or a line
+        Assert.Equal(@"thr\x3bead\n1;a\x3bb\nc (<evil>&""file"".py:3);<script>alert(1)</script> 500", line);
         int sp = line.LastIndexOf(' '); // read back as flamegraph.pl does: frames, then the count after the last space
         Assert.Equal(3, line[..sp].Split(';').Length);
         Assert.Equal(500, long.Parse(line[(sp + 1)..]));
