@@ -108,6 +108,7 @@ internal static unsafe partial class Libc
     public const int SIGTRAP = 5, SIGCHLD = 17, SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22;
     public const int ESRCH = 3, EINTR = 4, ECHILD = 10;
     public const int POSIX_SPAWN_SETSIGDEF = 4, POSIX_SPAWN_SETSIGMASK = 8;
+    public const int CLOCK_THREAD_CPUTIME_ID = 3;
 
     /// <summary>ptrace(request, pid, addr, data): variadic in glibc, all-integer arguments, so a fixed signature is the same call.</summary>
     [LibraryImport("libc", EntryPoint = "ptrace", SetLastError = true)]

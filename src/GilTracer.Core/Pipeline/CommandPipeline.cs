@@ -103,7 +103,7 @@ public static class CommandPipeline
                 while (jobs.TryTake(out var late)) late();
                 exitCode = tracer.WaitForExit();
             }
-            ev.Verbose?.Invoke($"ptrace: {tracer.Stops} stops handled; {prober.Recorders.Count} perf recording(s)");
+            ev.Verbose?.Invoke($"ptrace: {tracer.Stops} stops handled in {tracer.CpuTime.TotalMilliseconds:F0} ms of CPU; {prober.Recorders.Count} perf recording(s)");
         }
         finally
         {

@@ -132,10 +132,11 @@ sealed class CommandProber(RunOptions o, LocateOptions locate, PipelineEvents ev
         if (region is null) return;
         var id = new MappedFileResolver.FileId(region.DevMajor, region.DevMinor, region.Inode);
         var comm = Read($"/proc/{pid}/comm")?.Trim() ?? "?";
+        var held = System.Diagnostics.Stopwatch.StartNew();
         if (!_builds.TryGetValue(id, out var build))
         {
             build = Probe(id, $"process {pid} ({comm})", () => ProcessLocator.Locate(pid, locate, _byBuildId));
-            if (build.Target is not null) ev.Verbose?.Invoke($"process {pid} exec'd: {ProbedRecording.Describe(build.Target)}");
+            if (build.Target is not null) ev.Verbose?.Invoke($"process {pid} exec'd: {ProbedRecording.Describe(build.Target)} (located in {held.ElapsedMilliseconds} ms)");
         }
         if (build.Target is null || build.Group is null) return;
         _pythons.Add((pid, build.Target));
@@ -146,6 +147,7 @@ sealed class CommandProber(RunOptions o, LocateOptions locate, PipelineEvents ev
         try
         {
             _recorders.Add(onPipelineThread(() => TaskRecorder.Start(pid, [build.Group.Selector], file, o.MmapPages, ev.Verbose)));
+            ev.Verbose?.Invoke($"process {pid} ({comm}) held {held.ElapsedMilliseconds} ms at its exec until its perf recorded");
         }
         catch (GilTracerException e)
         {

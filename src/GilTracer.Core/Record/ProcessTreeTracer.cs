@@ -59,8 +59,11 @@ public sealed class ProcessTreeTracer
     public int Pid { get; private set; }
     /// <summary>Its exit code once it ended (128 + signal when killed).</summary>
     public int ExitCode { get; private set; } = -1;
-    /// <summary>Stops at forks, clones and execs handled, for the cost report.</summary>
+    /// <summary>ptrace stops handled (forks, clones, execs, signals, a loader's syscalls), for --verbose.</summary>
     public long Stops { get; private set; }
+    /// <summary>CPU time the tracing thread used (its share of what following the tree costs; the rest is the kernel's
+    /// stops and wake-ups in the traced tasks).</summary>
+    public TimeSpan CpuTime { get; private set; }
     public WaitHandle Done => _done.WaitHandle;
 
     ProcessTreeTracer(IProcessTreeObserver observer)
@@ -110,6 +113,7 @@ public sealed class ProcessTreeTracer
             var fifo = Path.Combine(_fifoDir, "go");
             if (Libc.MkFifo(fifo, 0x180) != 0) throw new GilTracerException($"cannot create {fifo} (errno {Marshal.GetLastPInvokeError()})");
             _fifo = Libc.Open(fifo, Libc.O_RDWR | Libc.O_CLOEXEC);
+            if (_fifo < 0) throw new GilTracerException($"cannot open {fifo} (errno {Marshal.GetLastPInvokeError()})");
             Pid = Spawn(["/bin/sh", "-c", "IFS= read -r x < \"$0\" && exec \"$@\"", fifo, .. command], environment);
             if (Libc.Ptrace(Libc.PTRACE_SEIZE, Pid, 0, Options) != 0)
             {
@@ -148,6 +152,11 @@ public sealed class ProcessTreeTracer
         finally
         {
             Cleanup();
+            unsafe
+            {
+                Libc.TimeSpec ts;
+                if (Libc.ClockGetTime(Libc.CLOCK_THREAD_CPUTIME_ID, &ts) == 0) CpuTime = TimeSpan.FromTicks(ts.Sec * TimeSpan.TicksPerSecond + ts.Nsec / 100);
+            }
             _done.Set();
         }
     }
