@@ -6,6 +6,7 @@ var root = new RootCommand("GilTracer: where the Python GIL holds your program b
     RunCommand.Create(),
     ConvertCommand.Create(),
     AttachCommand.Create(),
+    TopCommand.Create(),
     CombineCommand.Create(),
     DoctorCommand.Create(),
     ProbesCommand.Create(),
