@@ -14,7 +14,7 @@ namespace GilTracer.Core.Decode;
 /// </summary>
 public sealed class PerfPipeReader
 {
-    const int MaxRecordBytes = 512 << 20; // like the file header's sections: a larger claim is garbage
+    const int MaxRecordBytes = 64 << 20; // tracing data of a few tracepoint formats is kilobytes: a larger claim is garbage
     const ulong EventUpdateName = 2;      // PERF_EVENT_UPDATE__NAME
 
     readonly PerfDataHeader _header = new();
@@ -99,7 +99,7 @@ public sealed class PerfPipeReader
         for (int i = 0; i < _ready.Count; i++)
         {
             var e = _ready[i];
-            if (!_decoder.Name(ref e)) continue;
+            if (!_decoder.Name(ref e) || e.Kind == EventKind.Exit && e.TimestampNs == 0) continue; // exits perf made up at its start
             Events++;
             deliver(e);
         }

@@ -35,24 +35,24 @@ public sealed class OpenMetricsWriter
         {
             Family(sb, name, "counter", help, "seconds");
             foreach (var t in report.Threads)
-                Sample(sb, name + "_total", $"pid=\"{t.Pid}\",tid=\"{t.Tid}\",name=\"{EscapeLabel(t.Name)}\"", Seconds(ns(t)), counter: true);
+                Sample(sb, name + "_total", $"pid=\"{t.Pid}\",tid=\"{t.Tid}\",name=\"{EscapeLabel(t.Name)}\"", Seconds(ns(t)));
         }
         Family(sb, "giltracer_gil_held_seconds", "counter", "Time the process's GIL was held by one of its threads", "seconds");
-        foreach (var g in report.Gils) Sample(sb, "giltracer_gil_held_seconds_total", $"pid=\"{g.Pid}\"", Seconds(g.HeldNs), counter: true);
+        foreach (var g in report.Gils) Sample(sb, "giltracer_gil_held_seconds_total", $"pid=\"{g.Pid}\"", Seconds(g.HeldNs));
         Family(sb, "giltracer_gil_acquisitions", "counter", "Times a thread of the process took its GIL", null);
-        foreach (var g in report.Gils) Sample(sb, "giltracer_gil_acquisitions_total", $"pid=\"{g.Pid}\"", g.Acquisitions, counter: true);
+        foreach (var g in report.Gils) Sample(sb, "giltracer_gil_acquisitions_total", $"pid=\"{g.Pid}\"", g.Acquisitions);
         Family(sb, "giltracer_gil_wait_seconds", "histogram", "Wait for the GIL per acquisition (0 when it was free)", "seconds");
         foreach (var g in report.Gils)
         {
             if (g.Waits is not { } h) continue;
             for (int i = 0; i < WaitHistogram.BoundsNs.Count; i++)
-                Sample(sb, "giltracer_gil_wait_seconds_bucket", $"pid=\"{g.Pid}\",le=\"{Le(WaitHistogram.BoundsNs[i])}\"", h.CumulativeCounts[i], counter: true);
-            Sample(sb, "giltracer_gil_wait_seconds_bucket", $"pid=\"{g.Pid}\",le=\"+Inf\"", h.Count, counter: true);
-            Sample(sb, "giltracer_gil_wait_seconds_count", $"pid=\"{g.Pid}\"", h.Count, counter: true);
-            Sample(sb, "giltracer_gil_wait_seconds_sum", $"pid=\"{g.Pid}\"", Seconds(h.SumNs), counter: true);
+                Sample(sb, "giltracer_gil_wait_seconds_bucket", $"pid=\"{g.Pid}\",le=\"{Le(WaitHistogram.BoundsNs[i])}\"", h.CumulativeCounts[i]);
+            Sample(sb, "giltracer_gil_wait_seconds_bucket", $"pid=\"{g.Pid}\",le=\"+Inf\"", h.Count);
+            Sample(sb, "giltracer_gil_wait_seconds_count", $"pid=\"{g.Pid}\"", h.Count);
+            Sample(sb, "giltracer_gil_wait_seconds_sum", $"pid=\"{g.Pid}\"", Seconds(h.SumNs));
         }
         Family(sb, "giltracer_lost_events", "counter", "Events perf lost (its ring buffer was full): numbers around the gaps are uncertain", null);
-        Sample(sb, "giltracer_lost_events_total", "", report.LostEvents, counter: true);
+        Sample(sb, "giltracer_lost_events_total", "", report.LostEvents);
         sb.Append("# EOF\n");
         foreach (var key in _highest.Keys.Where(k => !_written.Contains(k)).ToList()) _highest.Remove(key);
         return sb.ToString();
@@ -65,15 +65,13 @@ public sealed class OpenMetricsWriter
         sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
     }
 
-    void Sample(StringBuilder sb, string name, string labels, double value, bool counter)
+    /// <summary>A sample of a counter (a histogram's counts are counters too): never lower than it was.</summary>
+    void Sample(StringBuilder sb, string name, string labels, double value)
     {
         var key = name + "{" + labels + "}";
-        if (counter)
-        {
-            if (_highest.TryGetValue(key, out var high) && high > value) value = high;
-            _highest[key] = value;
-            _written.Add(key);
-        }
+        if (_highest.TryGetValue(key, out var high) && high > value) value = high;
+        _highest[key] = value;
+        _written.Add(key);
         sb.Append(name);
         if (labels.Length > 0) sb.Append('{').Append(labels).Append('}');
         sb.Append(' ').Append(Number(value)).Append('\n');
@@ -81,9 +79,9 @@ public sealed class OpenMetricsWriter
 
     static double Seconds(long ns) => ns / 1e9;
 
-    /// <summary>Shortest round-trip form; integers without a fraction.</summary>
+    /// <summary>Shortest round-trip form (1e-09, not 1E-09); integers without a fraction.</summary>
     public static string Number(double v) =>
-        v == Math.Floor(v) && Math.Abs(v) < 1e15 ? ((long)v).ToString(CultureInfo.InvariantCulture) : v.ToString("R", CultureInfo.InvariantCulture);
+        v == Math.Floor(v) && Math.Abs(v) < 1e15 ? ((long)v).ToString(CultureInfo.InvariantCulture) : v.ToString("R", CultureInfo.InvariantCulture).Replace('E', 'e');
 
     /// <summary>A bucket bound as OpenMetrics wants numbers in labels: canonical, "1.0" rather than "1".</summary>
     static string Le(long ns)

@@ -37,13 +37,18 @@ public static class TopText
     public static readonly string[] Columns =
         ["tid", "thread", "wait %", .. Windows, "hold %", .. Windows, "no GIL %", .. Windows, "acq/s", "wait p99"];
 
-    /// <summary>One row's cells, in <see cref="Columns"/>' order; the name escaped, not yet padded.</summary>
+    /// <summary>Names longer than this are cut (with …), so that the columns stay aligned.</summary>
+    public const int NameWidth = 32;
+
+    /// <summary>One row's cells, in <see cref="Columns"/>' order; the name escaped and cut to <see cref="NameWidth"/>, not padded.</summary>
     public static string[] Cells(LiveThreadRow r, bool multiProcess)
     {
+        var name = VisibleText.Escape(r.Name);
+        if (name.Length > NameWidth) name = name[..(NameWidth - 1)] + "…";
         var cells = new List<string>
         {
             (multiProcess ? $"{r.Pid}/" : "") + r.Tid.ToString(Inv) + (r.IsMain ? "*" : ""),
-            VisibleText.Escape(r.Name),
+            name,
         };
         foreach (var pct in new Func<LifeShares, double>[] { s => s.WaitPct, s => s.HoldPct, s => s.NoGilPct })
         {
@@ -68,7 +73,7 @@ public static class TopText
         int[] width = Columns.Select(c => c.Length).ToArray();
         width[1] = Math.Max(16, width[1]);
         foreach (var cells in rows)
-            for (int i = 0; i < cells.Length; i++) width[i] = Math.Max(width[i], i == 1 ? Math.Min(cells[i].Length, 32) : cells[i].Length);
+            for (int i = 0; i < cells.Length; i++) width[i] = Math.Max(width[i], cells[i].Length);
         void Line(IReadOnlyList<string> cells)
         {
             for (int i = 0; i < cells.Count; i++)
