@@ -13,6 +13,7 @@ var root = new RootCommand("GilTracer: where the Python GIL holds your program b
     run,
     ConvertCommand.Create(),
     AttachCommand.Create(),
+    TopCommand.Create(),
     CombineCommand.Create(),
     DoctorCommand.Create(),
     ProbesCommand.Create(),

@@ -293,8 +293,10 @@ public sealed class GilAnalyzer
     /// <summary>
     /// The running totals as if the recording stopped at <paramref name="watermarkNs"/> (the newest event's time, or
     /// later): waits and holds still open count up to it. Changes nothing: events may go on streaming in.
+    /// <paramref name="live"/>: the recording goes on (top), so every thread that has not exited is alive at the
+    /// watermark, as an attach's threads alive at its end live to its end; its life, and its process, last until then.
     /// </summary>
-    public GilReport Snapshot(long watermarkNs) => Summarize(null, watermarkNs);
+    public GilReport Snapshot(long watermarkNs, bool live = false) => Summarize(null, watermarkNs, live);
 
     /// <summary>
     /// The final snapshot, after the last event: what is still open is closed (and streamed to the sinks) at the end of
@@ -311,7 +313,7 @@ public sealed class GilAnalyzer
             if (iv.DurationNs > 0)
                 foreach (var s in _sinks) s.OnGilInterval(iv);
         }
-        return Summarize(ends, null);
+        return Summarize(ends, null, false);
     }
 
     /// <summary>
@@ -319,24 +321,26 @@ public sealed class GilAnalyzer
     /// that long too); for a wait or hold still open, at the snapshot's watermark or the process's end; else at the
     /// thread's last event.
     /// </summary>
-    Dictionary<ThreadTrack, long> Ends(long? watermarkNs)
+    Dictionary<ThreadTrack, long> Ends(long? watermarkNs, bool live = false)
     {
+        bool AliveAtEnd(ThreadTrack t) => live ? t.ExitNs < 0 : IsAliveAtEnd(t);
+        long aliveUntil = live ? watermarkNs!.Value : _window?.EndNs ?? 0;
         var processEnd = _processes.Values.ToDictionary(p => p.Pid, p => p.EndNs);
         foreach (var t in _threads.Values)
-            if (IsAliveAtEnd(t)) processEnd[t.Pid] = Math.Max(processEnd[t.Pid], _window!.EndNs);
+            if (AliveAtEnd(t)) processEnd[t.Pid] = Math.Max(processEnd[t.Pid], aliveUntil);
         return _threads.Values.ToDictionary(t => t, t =>
             t.ExitNs >= 0 ? t.ExitNs
-            : IsAliveAtEnd(t) ? processEnd[t.Pid]
+            : AliveAtEnd(t) ? processEnd[t.Pid]
             : t.State is GilState.Wait or GilState.Hold ? Math.Max(watermarkNs ?? processEnd[t.Pid], t.StateSinceNs)
             : t.LastNs);
     }
 
     /// <summary>The report of the totals so far, each thread's open state counted up to the end of its life.</summary>
-    GilReport Summarize(Dictionary<ThreadTrack, long>? ends, long? watermarkNs)
+    GilReport Summarize(Dictionary<ThreadTrack, long>? ends, long? watermarkNs, bool live)
     {
         var report = new GilReport { LostEvents = _lost, DuplicateEvents = _duplicates, EventCount = _events };
         if (_threads.Count == 0) return report;
-        ends ??= Ends(watermarkNs);
+        ends ??= Ends(watermarkNs, live);
         var warnings = new List<string>();
         var gils = _processes.Values.OrderBy(p => p.StartNs).Select(p => GilOf(p, ends, warnings)).ToList();
         var threads = _threads.Values.OrderBy(t => t.Pid).ThenBy(t => t.StartNs).Select(t => ThreadOf(t, ends[t])).ToList();
@@ -370,7 +374,10 @@ public sealed class GilAnalyzer
             warnings.Add($"GIL of process {p.Pid}: {p.OverlapViolations} acquisitions while another thread still held it (lost or misordered events)");
         return new GilSummary(p.Pid, Percent.Of(Math.Min(heldNs, span), span), p.Acquisitions, p.Switches,
             p.Waits.Percentile(0.50), p.Waits.Percentile(0.90), p.Waits.Percentile(0.99), p.Waits.Max,
-            longestHold, p.OverlapViolations, p.StartNs, endNs);
+            longestHold, p.OverlapViolations, p.StartNs, endNs)
+        {
+            HeldNs = heldNs, Waits = new WaitHistogram(p.Waits.CountsAtBounds(), p.Waits.Count, p.Waits.Sum),
+        };
     }
 
     ThreadSummary ThreadOf(ThreadTrack t, long end) => new()
@@ -384,4 +391,26 @@ public sealed class GilAnalyzer
     };
 
     bool IsAliveAtEnd(ThreadTrack t) => _window is not null && t.ExitNs < 0 && _window.AliveAtEnd.Contains(t.Tid);
+
+    /// <summary>
+    /// Forgets threads that exited before <paramref name="exitedBeforeNs"/>, and processes left without threads whose last
+    /// event is that old too: a recording that runs for days (top) keeps the threads of the recent past only. What they
+    /// added to their GIL's totals stays there while the process lives. Returns how many threads were forgotten.
+    /// </summary>
+    public int Retire(long exitedBeforeNs)
+    {
+        var gone = _threads.Values.Where(t => t.ExitNs >= 0 && t.ExitNs < exitedBeforeNs).ToList();
+        foreach (var t in gone)
+        {
+            _threads.Remove(t.Tid);
+            _pythonNames.Remove(t.Tid);
+        }
+        if (gone.Count > 0)
+        {
+            var withThreads = _threads.Values.Select(t => t.Pid).ToHashSet();
+            foreach (var p in _processes.Values.Where(p => !withThreads.Contains(p.Pid) && p.EndNs < exitedBeforeNs).ToList())
+                _processes.Remove(p.Pid);
+        }
+        return gone.Count;
+    }
 }

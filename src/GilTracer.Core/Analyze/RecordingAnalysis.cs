@@ -93,7 +93,16 @@ public sealed class RecordingAnalysis
     }
 
     /// <summary>The GIL's running totals, open waits and holds counted up to the watermark (see <see cref="GilAnalyzer.Snapshot"/>).</summary>
-    public GilReport Snapshot(long watermarkNs) => _gil.Snapshot(watermarkNs);
+    public GilReport Snapshot(long watermarkNs, bool live = false) => _gil.Snapshot(watermarkNs, live);
+
+    /// <summary>A name Python gave a thread, learnt while the recording goes on (top follows the names file).</summary>
+    public void SetPythonThreadName(int tid, string name) => _gil.SetPythonThreadName(tid, name);
+
+    /// <summary>Where a live recording ended, once it has (top: before <see cref="Finish"/>).</summary>
+    public void SetRecordingWindow(RecordingWindow window) => _gil.SetRecordingWindow(window);
+
+    /// <summary>Forgets threads that exited before the time (see <see cref="GilAnalyzer.Retire"/>).</summary>
+    public int Retire(long exitedBeforeNs) => _gil.Retire(exitedBeforeNs);
 
     /// <summary>After the last event: closes what is open (streamed to the sinks) and builds the report.</summary>
     public GilReport Finish(ReportContext context)

@@ -36,5 +36,5 @@ sealed class ProcessTrack(int pid)
     public int Waiting;
     public int LastHolderTid;
     public long HeldNs, Acquisitions, Switches, LongestHoldNs, OverlapViolations;
-    public readonly LatencyHistogram Waits = new();
+    public readonly LatencyHistogram Waits = new(WaitHistogram.BoundsNs);
 }

@@ -40,7 +40,8 @@ internal enum PerfRecordType : uint
     Mmap2 = 10, Aux = 11, ItraceStart = 12, LostSamples = 13, Switch = 14, SwitchCpuWide = 15,
     // perf's own "user" records, written by the tool, not the kernel
     HeaderAttr = 64, HeaderEventType = 65, HeaderTracingData = 66, HeaderBuildId = 67, FinishedRound = 68,
-    IdIndex = 69, AuxtraceInfo = 70, Auxtrace = 71, AuxtraceError = 72, Compressed = 81, FinishedInit = 82,
+    IdIndex = 69, AuxtraceInfo = 70, Auxtrace = 71, AuxtraceError = 72, EventUpdate = 78, HeaderFeature = 80, Compressed = 81,
+    FinishedInit = 82,
 }
 
 /// <summary>perf_event_attr.sample_type bits.</summary>

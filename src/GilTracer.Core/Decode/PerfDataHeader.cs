@@ -97,7 +97,7 @@ internal sealed class PerfDataHeader
     }
 
     /// <summary>perf_event_attr: type@0 size@4 config@8 sample_period@16 sample_type@24 read_format@32 flags@40 … clockid@92.</summary>
-    private static PerfEventAttr ParseAttr(ReadOnlySpan<byte> a, long offset, int index)
+    internal static PerfEventAttr ParseAttr(ReadOnlySpan<byte> a, long offset, int index)
     {
         if (a.Length < 64) throw PerfDataReader.Corrupt(offset, "perf_event_attr is too short");
         ulong flags = BinaryPrimitives.ReadUInt64LittleEndian(a[40..]);

@@ -7,19 +7,17 @@ namespace GilTracer.Core.Decode;
 /// <summary>
 /// Reads a perf.data file (as written by `perf record` to a file) straight into <see cref="TraceEvent"/>s,
 /// in the order `perf script` prints them: samples of the GIL uprobes and sched tracepoints, COMM, FORK,
-/// EXIT, LOST and LOST_SAMPLES records. One pass over the data section through a reused buffer; events
-/// are sorted per flush round (<see cref="PerfEventOrderer"/>), so memory does not grow with the recording.
+/// EXIT, LOST and LOST_SAMPLES records (decoded by <see cref="PerfRecordDecoder"/>). One pass over the data section
+/// through a reused buffer; events are sorted per flush round (<see cref="PerfEventOrderer"/>), so memory does not grow
+/// with the recording.
 /// Bad files raise a <see cref="GilTracerException"/> whose one-line message names the byte offset.
 /// </summary>
-public sealed partial class PerfDataReader
+public sealed class PerfDataReader
 {
     private const int BufferSize = 1 << 20;
     private readonly string _path;
     public string Path => _path;
     private readonly PerfDataHeader _header;
-    private readonly PerfEventAttr? _single;
-    private readonly Dictionary<ulong, PerfEventAttr> _byId = new();
-    private readonly int _sampleIdPos = -1, _trailingIdFromEnd = -1;
 
     public PerfDataReader(string path)
     {
@@ -28,14 +26,6 @@ public sealed partial class PerfDataReader
         EventMapper.Map(_header, Warnings);
         if (_header.Unfinished && _header.Attrs.All(a => a.Kind is null))
             throw new GilTracerException($"{path} is truncated: perf could not finish writing it (a full disk, or perf killed), and without the end perf writes last its events have no names");
-        if (_header.Attrs.Count == 1) _single = _header.Attrs[0];
-        else
-        {
-            foreach (var a in _header.Attrs) foreach (var id in a.Ids) _byId.TryAdd(id, a);
-            // perf requires all events to put the id at the same place (evlist id_pos); so do we.
-            _sampleIdPos = _header.Attrs[0].SampleIdPosition();
-            _trailingIdFromEnd = _header.Attrs[0].TrailingIdFromEnd();
-        }
     }
 
     /// <summary>perf did not finish the file (see <see cref="PerfDataHeader.Unfinished"/>).</summary>
@@ -52,7 +42,7 @@ public sealed partial class PerfDataReader
     public long LostEvents { get; private set; }
     /// <summary>Events that arrived older than one already delivered (perf's "out of order events").</summary>
     public long OutOfOrderEvents { get; private set; }
-    /// <summary>Samples whose event id matches no event of the header (skipped, as perf does).</summary>
+    /// <summary>Samples whose event id matches no event of the header (skipped, as perf does), in the last read.</summary>
     public long UnknownIdSamples { get; private set; }
     /// <summary>Records read from the data section.</summary>
     public long Records { get; private set; }
@@ -78,11 +68,6 @@ public sealed partial class PerfDataReader
 
     private bool _includeExitRecords;
 
-    // Thread names as perf script prints them on each sample: COMM records, inherited at FORK, ":tid" when unknown.
-    private readonly Dictionary<int, string> _comms = new();
-    private int _lastCommTid = int.MinValue;
-    private string? _lastComm;
-
     internal static GilTracerException Corrupt(long offset, string what) =>
         new($"perf.data is corrupt or truncated at byte {offset}: {what}");
 
@@ -106,37 +91,21 @@ public sealed partial class PerfDataReader
     public IEnumerable<TraceEvent> ReadEvents(IProgress<double>? progress = null)
     {
         using var file = OpenHandle(_path);
-        var state = new ParseState(file, _header, progress);
-        _comms.Clear();
-        _lastCommTid = int.MinValue;
+        var decoder = new PerfRecordDecoder(_header.Attrs) { IncludeTaskEvents = IncludeTaskEvents, IncludeExitRecords = _includeExitRecords };
+        var state = new ParseState(file, _header, decoder, progress);
         _events = 0;
         var ready = new EventBuffer();
         bool more = true;
         while (more)
         {
             more = ParseUntilReady(state, ready);
-            LostEvents = state.Lost;
-            OutOfOrderEvents = state.Orderer.OutOfOrder;
+            LostEvents = decoder.Lost;
+            OutOfOrderEvents = decoder.Orderer.OutOfOrder;
+            UnknownIdSamples = decoder.UnknownIdSamples;
             for (int i = 0; i < ready.Count; i++)
             {
                 var e = ready[i];
-                switch (e.Kind)
-                {
-                    case EventKind.Comm:
-                        SetComm(e.Tid, e.Comm!);
-                        if (!IncludeTaskEvents) continue;
-                        break;
-                    case EventKind.Fork when e.ChildPid != 0: // FORK record: the child starts with its parent's name
-                        SetComm(e.ChildTid, CommOf(e.Tid));
-                        if (!IncludeTaskEvents) continue;
-                        e = e with { Comm = CommOf(e.Tid) };
-                        break;
-                    case EventKind.Lost:
-                        break;
-                    default:
-                        e = e with { Comm = CommOf(e.Tid) };
-                        break;
-                }
+                if (!decoder.Name(ref e)) continue;
                 _events++;
                 yield return e;
             }
@@ -145,35 +114,18 @@ public sealed partial class PerfDataReader
         progress?.Report(1.0);
     }
 
-    private void SetComm(int tid, string comm)
-    {
-        _comms[tid] = comm;
-        if (tid == _lastCommTid) _lastComm = comm;
-    }
-
-    private string CommOf(int tid)
-    {
-        if (tid == _lastCommTid) return _lastComm!;
-        if (!_comms.TryGetValue(tid, out var comm)) _comms[tid] = comm = ":" + tid.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _lastCommTid = tid;
-        _lastComm = comm;
-        return comm;
-    }
-
     /// <summary>Where the parser is in the data section: a window of the file in a reused buffer.</summary>
-    private sealed class ParseState(SafeFileHandle file, PerfDataHeader header, IProgress<double>? progress)
+    private sealed class ParseState(SafeFileHandle file, PerfDataHeader header, PerfRecordDecoder decoder, IProgress<double>? progress)
     {
+        public readonly PerfRecordDecoder Decoder = decoder;
         public readonly SafeFileHandle File = file;
         public readonly byte[] Buffer = new byte[BufferSize];
         public long BufferFileOffset = header.DataOffset;
         public int Start, End;
         public readonly long DataStart = header.DataOffset;
         public readonly long DataEnd = header.DataOffset + header.DataSize;
-        public readonly PerfEventOrderer Orderer = new();
         public readonly IProgress<double>? Progress = progress;
         public double LastProgress;
-        public long LostRecords, LostSamples, MaxTs;
-        public long Lost => Math.Max(LostRecords, LostSamples);
         public long Position => BufferFileOffset + Start;
     }
 
@@ -206,11 +158,8 @@ public sealed partial class PerfDataReader
             {
                 if (s.End - s.Start > 0 && s.Position < s.DataEnd)
                     throw Corrupt(s.Position, "the last record header is cut off");
-                s.Orderer.FlushAll(ready);
-                // perf synthesizes LOST_SAMPLES per event at the end from the kernel's lost counts: the same
-                // losses as the LOST records, broken down. Only what they add beyond LOST becomes an event.
-                if (s.LostSamples > s.LostRecords)
-                    ready.Add(new TraceEvent(EventKind.Lost, s.MaxTs, -1, -1) { LostCount = (int)Math.Min(s.LostSamples - s.LostRecords, int.MaxValue) });
+                s.Decoder.Orderer.FlushAll(ready);
+                s.Decoder.AddUncountedLosses(ready);
                 return false;
             }
             long offset = s.Position;
@@ -225,7 +174,7 @@ public sealed partial class PerfDataReader
 
             try
             {
-                if (type == PerfRecordType.Sample) OnSample(rec, offset, s, ready);
+                if (type == PerfRecordType.Sample) s.Decoder.Decode(type, rec, offset, ready);
                 else if (type != PerfRecordType.FinishedRound) OnOther(type, rec, offset, s, ready);
             }
             catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
@@ -235,14 +184,14 @@ public sealed partial class PerfDataReader
             }
             if (type == PerfRecordType.FinishedRound)
             {
-                s.Orderer.FlushRound(ready);
+                s.Decoder.Orderer.FlushRound(ready);
                 ReportProgress(s);
                 if (ready.Count > 0) return true;
             }
         }
     }
 
-    private void OnOther(PerfRecordType type, ReadOnlySpan<byte> rec, long offset, ParseState s, EventBuffer ready)
+    private static void OnOther(PerfRecordType type, ReadOnlySpan<byte> rec, long offset, ParseState s, EventBuffer ready)
     {
         switch (type)
         {
@@ -252,7 +201,7 @@ public sealed partial class PerfDataReader
                 break;
             case PerfRecordType.Compressed:
                 throw Unsupported("a compressed recording (perf record -z); record without -z");
-            default: OnSideband(type, rec, offset, s, ready); break;
+            default: s.Decoder.Decode(type, rec, offset, ready); break;
         }
     }
 
@@ -270,13 +219,5 @@ public sealed partial class PerfDataReader
         if (s.Progress is null) return;
         double f = (double)(s.Position - s.DataStart) / Math.Max(1, s.DataEnd - s.DataStart);
         if (f - s.LastProgress >= 0.01) { s.LastProgress = f; s.Progress.Report(f); }
-    }
-
-    /// <summary>Events without a timestamp (time 0: synthesized at start) go out at once, as perf delivers them.</summary>
-    private static void Emit(in TraceEvent e, ParseState s, EventBuffer ready)
-    {
-        if (e.TimestampNs == 0) { ready.Add(e); return; }
-        s.Orderer.Add(e);
-        if (e.TimestampNs > s.MaxTs) s.MaxTs = e.TimestampNs;
     }
 }

@@ -42,7 +42,8 @@ internal sealed class PerfEventOrderer
     /// <summary>End of file: deliver everything.</summary>
     public void FlushAll(EventBuffer ready) => FlushUpTo(long.MaxValue, ready);
 
-    private void FlushUpTo(long limit, EventBuffer ready)
+    /// <summary>Delivers every event up to limit: for a reader that knows no older event can still come (a live stream's marks).</summary>
+    public void FlushUpTo(long limit, EventBuffer ready)
     {
         if (_count == 0) return;
         SortPending();

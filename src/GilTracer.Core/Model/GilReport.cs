@@ -37,7 +37,32 @@ public sealed record ThreadSummary
 public sealed record GilSummary(
     int Pid, double HeldPct, long Acquisitions, long Switches,
     long WaitP50Ns, long WaitP90Ns, long WaitP99Ns, long WaitMaxNs, long LongestHoldNs,
-    long OverlapViolations, long StartNs, long EndNs);
+    long OverlapViolations, long StartNs, long EndNs)
+{
+    /// <summary>Time held, exactly (HeldPct is its share of the process's span): a counter for live metrics.</summary>
+    public long HeldNs { get; init; }
+    /// <summary>The wait per acquisition as counts at fixed bounds (null in reports not made by the analyzer).</summary>
+    public WaitHistogram? Waits { get; init; }
+}
+
+/// <summary>
+/// The waits per acquisition of one GIL (0 for a free GIL taken), counted exactly at fixed bounds as a Prometheus
+/// histogram wants them: CumulativeCounts[i] waits lasted at most BoundsNs[i]; Count in all, SumNs their total.
+/// </summary>
+public sealed record WaitHistogram(IReadOnlyList<long> CumulativeCounts, long Count, long SumNs)
+{
+    /// <summary>10 µs to 10 s: the switch interval is 5 ms, so most waits of a contended GIL lie around it.</summary>
+    public static readonly IReadOnlyList<long> BoundsNs =
+    [
+        10_000, 100_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 25_000_000, 50_000_000,
+        100_000_000, 250_000_000, 500_000_000, 1_000_000_000, 10_000_000_000,
+    ];
+
+    public bool Equals(WaitHistogram? other) =>
+        other is not null && Count == other.Count && SumNs == other.SumNs && CumulativeCounts.SequenceEqual(other.CumulativeCounts);
+
+    public override int GetHashCode() => HashCode.Combine(Count, SumNs);
+}
 
 /// <summary>
 /// One function of the blame ranking: while it ran on the thread holding the GIL, other threads waited CausedWaitNs

@@ -42,6 +42,23 @@ public sealed class PerfControl : IDisposable
         return ts.Sec * 1_000_000_000 + ts.Nsec;
     }
 
+    /// <summary>The acknowledgement FIFO, for a caller that polls it beside other fds (a live recording's pings).</summary>
+    public int AckFd => _ack;
+
+    /// <summary>Sends a command without waiting for its acknowledgement ("ping": perf acks it, then reads its ring buffers).</summary>
+    public unsafe bool Send(string command)
+    {
+        var bytes = System.Text.Encoding.ASCII.GetBytes(command + "\n");
+        fixed (byte* p = bytes) return Libc.Write(_ctl, p, bytes.Length) == bytes.Length;
+    }
+
+    /// <summary>Takes the acknowledgement poll said is waiting on <see cref="AckFd"/>.</summary>
+    public unsafe bool TakeAck()
+    {
+        var buf = stackalloc byte[16];
+        return Libc.Read(_ack, buf, 16) > 0;
+    }
+
     /// <summary>Sends "enable" and waits for perf's ack; false when perf ended (or the timeout passed) first.</summary>
     public unsafe bool Enable(Func<bool> perfAlive, TimeSpan timeout)
     {

@@ -29,7 +29,16 @@ for try in 1 2 3 4 5 6; do
 done
 # 4. sched events with call stacks (-g).
 $REC -g -e "$G:take_gil" $SCHED -o callchain.perf.data -- $PY spin 0.01
+# 5. Pipe mode (perf record -o -, what top reads): GIL probes, and lost events as in 3.
+$REC -e "$G:*" -o - -- $PY spin 0.02 > gil.pipe.data
+for try in 1 2 3 4 5 6; do
+  taskset -c 0 nice -n 19 $REC -m 1 -e "$G:*" -o - -- nice -n -39 $PY storm 200 > lost.pipe.data
+  [ "$(perf script -i - --show-lost-events < lost.pipe.data 2>/dev/null | grep -c PERF_RECORD_LOST)" != 0 ] && break
+done
 for f in *.perf.data; do
   perf script --ns --show-task-events --show-lost-events -F comm,pid,tid,cpu,time,event,trace -i "$f" > "${f%.perf.data}.script.txt" 2>/dev/null
+done
+for f in *.pipe.data; do
+  perf script --ns --show-task-events --show-lost-events -F comm,pid,tid,cpu,time,event,trace -i - < "$f" > "${f%.data}.script.txt" 2>/dev/null
 done
 rm -f *.old; ls -l
