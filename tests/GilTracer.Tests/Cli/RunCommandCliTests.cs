@@ -6,7 +6,6 @@ public class RunCommandCliTests
 {
     [Theory]
     [InlineData(new[] { "run", "--python", "/usr/bin/python3.11", "--", "python3", "app.py" }, "--python applies to run script.py, -m and -c", 2)]
-    [InlineData(new[] { "run", "-c", "pass", "--", "python3" }, "give either a command after -- or -m/-c, not both", 2)]
     [InlineData(new[] { "run", "--" }, "nothing to run after --: give a command", 2)]
     [InlineData(new[] { "run", "--take-gil-offset", "0x10", "--drop-gil-offset", "0x20", "--", "python3" }, "apply to one interpreter", 2)]
     [InlineData(new[] { "run", "--", "giltracer-no-such-command" }, "command not found on PATH: giltracer-no-such-command", 127)]
