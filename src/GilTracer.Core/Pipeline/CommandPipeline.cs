@@ -57,7 +57,7 @@ public static class CommandPipeline
         }
         if (program is not null) ev.Verbose?.Invoke($"the command runs {program.HostPath}{(program.Steps.Count > 0 ? " (" + string.Join(" → ", program.Steps) + ")" : "")}");
 
-        var jobs = new BlockingCollection<Action>();
+        using var jobs = new BlockingCollection<Action>();
         TaskRecorder OnPipelineThread(Func<TaskRecorder> start)
         {
             TaskRecorder? result = null;

@@ -70,11 +70,11 @@ public class RunCommandTests(ITestOutputHelper output)
         return n;
     }
 
-    static void AssertTwoWorkers(Traced run, int? pid = null)
+    static void AssertTwoWorkers(Traced run, int? pid = null, bool noPhantomNoGil = true)
     {
         var workers = Workers(run.Report, pid).ToList();
         TestSupport.AssertWorkersWaitHalfWhileBothLive(workers, run.Spans);
-        Assert.All(workers, w => Assert.InRange(w.NoGilPct, 0, 2));
+        if (noPhantomNoGil) Assert.All(workers, w => Assert.InRange(w.NoGilPct, 0, 2));
     }
 
     public static TheoryData<string, bool> SidCases => new()
@@ -84,15 +84,16 @@ public class RunCommandTests(ITestOutputHelper output)
     };
 
     /// <summary>
-    /// sid's static, stripped Pythons, resolved before the run through `chroot ROOT` (nothing installed: the heuristic,
-    /// as a user gets it) and `unshare --pid --fork chroot ROOT` (with their -dbg debug files): two workers, the main
-    /// thread's acquisitions at least those of `python -c pass` (traced from its first one), host pids, names from comm.
+    /// sid's static, stripped Pythons, resolved before the run through `chroot ROOT` and `unshare --pid --fork chroot ROOT`,
+    /// with their -dbg debug files (exact, as the attach tests; the heuristic on these builds is proven against them by
+    /// GilCodeScannerTests and traced through run -- by the convoy test): two workers, the main thread's acquisitions at
+    /// least those of `python -c pass` (traced from its first one), host pids, names from comm.
     /// </summary>
     [Theory, MemberData(nameof(SidCases))]
     public void SidPythonsInTheirRootAreTracedFromTheStart(string version, bool pidNamespace)
     {
         Assert.Contains(version, SidChroot.Versions);
-        var locate = pidNamespace ? new LocateOptions(DebugDirectories: SidChroot.DebugDirs, Debuginfod: DebuginfodOptions.Off) : null;
+        var locate = new LocateOptions(DebugDirectories: SidChroot.DebugDirs, Debuginfod: DebuginfodOptions.Off);
         var script = InSidRoot("two_threads.py");
         try
         {
@@ -100,7 +101,7 @@ public class RunCommandTests(ITestOutputHelper output)
             var run = Run([.. Into(pidNamespace), $"python{version}", script], locate);
             var r = run.Report;
             var python = Assert.Single(run.Result.Pythons);
-            Assert.Equal(pidNamespace ? "debuginfo" : "heuristic", python.Method);
+            Assert.Equal("debuginfo", python.Method);
             Assert.Equal(MappedFileResolver.Identify(SidChroot.Python(version)), MappedFileResolver.Identify(python.GilBinary));
             Assert.Equal(["perf.data"], Directory.GetFiles(run.Dir, "perf*.data").Select(Path.GetFileName)); // resolved before the run: no hold
             var gil = Assert.Single(r.Gils);
@@ -190,7 +191,7 @@ public class RunCommandTests(ITestOutputHelper output)
             int pid311 = r.Threads.First(t => t.Pid != pid312).Pid;
             foreach (var (pid, baseline) in new[] { (pid312, baseline312), (pid311, baseline311) })
             {
-                AssertTwoWorkers(run, pid);
+                AssertTwoWorkers(run, pid, noPhantomNoGil: false); // DebianStripped311 judges the heuristic's no GIL
                 Assert.Equal(["worker-1", "worker-2"], Workers(r, pid).Select(w => w.Name).Order());
                 Assert.True(MainAcquisitions(r, pid) >= baseline, $"process {pid}: {MainAcquisitions(r, pid)} acquisitions, python -c pass {baseline}");
             }
