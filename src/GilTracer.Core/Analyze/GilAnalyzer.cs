@@ -23,6 +23,9 @@ public sealed class GilAnalyzer
     readonly Dictionary<int, long> _forkNs = new();
     readonly List<IIntervalSink> _sinks = new();
     long _firstNs = long.MaxValue, _lastNs = long.MinValue;
+    /// <summary>The first GIL event: with attach --state the sched recording (its events come here too) starts seconds
+    /// before the GIL probes are live, and must not move the start of the lives back.</summary>
+    long _firstGilNs = long.MaxValue;
     long _events, _duplicates, _lost;
     int _defaultPid;
     RecordingWindow? _window;
@@ -95,6 +98,7 @@ public sealed class GilAnalyzer
     void OnGilEvent(in TraceEvent e)
     {
         long ts = e.TimestampNs;
+        if (ts < _firstGilNs) _firstGilNs = ts;
         if (!_threads.TryGetValue(e.Tid, out var t))
         {
             t = new ThreadTrack(PidOf(e), e.Tid);
@@ -140,10 +144,10 @@ public sealed class GilAnalyzer
         // Where life starts: a recorded fork (--state) is exact; a thread alive when an attach began lived since
         // the start; a first event other than a take_gil entry was under way since before the recording.
         bool existed = _window is not null && _window.AliveAtStart.Contains(t.Tid);
-        long recordingStart = _window is not null ? Math.Min(_window.StartNs, _firstNs) : Math.Min(_firstNs, p.StartNs);
+        long recordingStart = _window is not null ? Math.Min(_window.StartNs, _firstGilNs) : Math.Min(_firstNs, p.StartNs);
         long start = _forkNs.Remove(t.Tid, out long forkNs) && forkNs <= ts ? forkNs
             : before != GilState.NoGil ? recordingStart
-            : existed ? Math.Min(_window!.StartNs, _firstNs) : ts;
+            : existed ? recordingStart : ts;
         if (start < p.StartNs) p.StartNs = start;
         t.StartNs = start;
         t.StateSinceNs = start;
@@ -349,7 +353,7 @@ public sealed class GilAnalyzer
         long last = watermarkNs is { } w ? Math.Max(_lastNs, w) : _lastNs;
         return report with
         {
-            StartNs = _window is null ? _firstNs : Math.Min(_firstNs, _window.StartNs),
+            StartNs = _window is null ? _firstNs : Math.Min(_firstGilNs, _window.StartNs),
             EndNs = _window is null ? last : Math.Max(last, _window.EndNs),
             Gils = gils, Threads = threads, Warnings = warnings,
         };

@@ -74,7 +74,10 @@ public sealed class RecordingAnalysis
         _admit = setup.Scope;
         if (!setup.Sched) return;
         _admit ??= TaskScope.Contexts();
-        _states = new SchedAnalyzer(_admit, _gil);
+        _states = setup.Window is { } w
+            // a process that exited has no threads alive at the end, and its window no end of its own (its last events are)
+            ? new SchedAnalyzer(_admit, _gil) { ClipStartNs = w.StartNs, ClipEndNs = w.AliveAtEnd.Count > 0 ? w.EndNs : long.MaxValue }
+            : new SchedAnalyzer(_admit, _gil);
     }
 
     public void AddSink(IIntervalSink sink)

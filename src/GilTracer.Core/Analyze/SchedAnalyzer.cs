@@ -26,6 +26,14 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
     public long MissedSwitchIns { get; private set; }
     public long SchedEvents { get; private set; }
 
+    /// <summary>
+    /// The GIL recording's window (attach --state): the sched recording runs system-wide from before the GIL probes are
+    /// live to after they are gone, and what the GIL recording did not see must not count (it would be "no GIL" and
+    /// plain sleep). States and lives are clipped to it; the events outside still tell what state a thread was in.
+    /// </summary>
+    public long ClipStartNs { get; init; } = long.MinValue;
+    public long ClipEndNs { get; init; } = long.MaxValue;
+
     public void AddSink(IIntervalSink sink) => _sinks.Add(sink);
 
     public void Process(in TraceEvent e)
@@ -150,7 +158,8 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
 
     void Close(SchedTrack t, long ts)
     {
-        long d = ts - t.SinceNs;
+        long from = Math.Max(t.SinceNs, ClipStartNs), to = Math.Min(ts, ClipEndNs);
+        long d = to - from;
         if (d <= 0) return;
         SchedState? state = t.Phase switch
         {
@@ -162,7 +171,7 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
         };
         if (state is not { } s) return;
         t.Ns[(int)s] += d;
-        var iv = new SchedInterval(t.Pid, t.Tid, t.SinceNs, ts, s);
+        var iv = new SchedInterval(t.Pid, t.Tid, from, to, s);
         if (!t.PidConfirmed) (t.Pending ??= new()).Add(iv);
         else foreach (var sink in _sinks) sink.OnSchedInterval(iv);
     }
@@ -228,10 +237,11 @@ public sealed class SchedAnalyzer(TaskScope scope, GilAnalyzer? gil = null)
             long end = t.Phase == SchedPhase.Dead ? t.EndNs : Math.Max(_lastNs, t.SinceNs);
             Close(t, end);
             SetRunnable(t, false, end);
-            t.EndNs = end;
+            t.StartNs = Math.Max(t.StartNs, ClipStartNs);
+            t.EndNs = Math.Min(end, ClipEndNs);
         }
         report = ThreadStateMerger.Merge(report, _threads.Values.Where(t => t.Phase != SchedPhase.Unknown && t.EndNs > t.StartNs),
-            _firstNs, _lastNs, pythonNames);
+            Math.Max(_firstNs, ClipStartNs), Math.Min(_lastNs, ClipEndNs), pythonNames);
         return MissedSwitchIns == 0 || MissedSwitchIns * 10 <= SchedEvents ? report
             : report with { Warnings = [.. report.Warnings, MissedSwitchInsWarning] };
     }

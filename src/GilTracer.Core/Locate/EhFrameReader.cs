@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using GilTracer.Core.Model;
 
 namespace GilTracer.Core.Locate;
 
@@ -30,20 +31,35 @@ public static class EhFrameReader
             ulong length = BinaryPrimitives.ReadUInt32LittleEndian(d[pos..]);
             pos += 4;
             if (length == 0) continue; // terminator (or padding between objects' tables)
-            if (length == 0xffffffff) { length = BinaryPrimitives.ReadUInt64LittleEndian(d[pos..]); pos += 8; }
-            int idAt = pos, next = pos + (int)length;
-            if (next > d.Length || next <= pos) break;
-            uint id = BinaryPrimitives.ReadUInt32LittleEndian(d[pos..]);
-            pos += 4;
-            if (id == 0) fdeEncodings[start] = CieFdeEncoding(d[pos..next]);
-            else
+            if (length == 0xffffffff)
             {
-                int cie = idAt - (int)id;
-                byte enc = fdeEncodings.TryGetValue(cie, out var e) ? e : (byte)0;
-                ulong fieldAddr = sec.Address + (ulong)pos;
-                ulong begin = ReadEncoded(d, ref pos, enc, fieldAddr);
-                ulong size = ReadEncoded(d, ref pos, (byte)(enc & 0x0f), 0);
-                if (begin != 0 && size != 0) ranges.Add(new CodeRange(begin, begin + size));
+                if (pos + 8 > d.Length) break;
+                length = BinaryPrimitives.ReadUInt64LittleEndian(d[pos..]);
+                pos += 8;
+            }
+            if (length > (ulong)(d.Length - pos)) break;
+            int idAt = pos, next = pos + (int)length;
+            if (next - pos < 4) break;
+            // a record's fields are read within it: one that runs past its end is damage, said in one line
+            var rec = d[..next];
+            try
+            {
+                uint id = BinaryPrimitives.ReadUInt32LittleEndian(rec[pos..]);
+                pos += 4;
+                if (id == 0) fdeEncodings[start] = CieFdeEncoding(rec[pos..]);
+                else
+                {
+                    int cie = idAt - (int)id;
+                    byte enc = fdeEncodings.TryGetValue(cie, out var e) ? e : (byte)0;
+                    ulong fieldAddr = sec.Address + (ulong)pos;
+                    ulong begin = ReadEncoded(rec, ref pos, enc, fieldAddr);
+                    ulong size = ReadEncoded(rec, ref pos, (byte)(enc & 0x0f), 0);
+                    if (begin != 0 && size != 0 && begin + size > begin) ranges.Add(new CodeRange(begin, begin + size));
+                }
+            }
+            catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
+            {
+                throw new GilTracerException($"{elf.Path} is a damaged ELF file: its .eh_frame record at offset {start} runs past its end");
             }
             pos = next;
         }

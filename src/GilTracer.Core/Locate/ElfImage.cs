@@ -35,7 +35,7 @@ public sealed class ElfImage
         Path = path;
         Bytes = bytes;
         Sections = elf.Sections.OfType<Section<ulong>>()
-            .Select(s => new ElfSection(s.Name, s.Type, s.LoadAddress, s.Offset, s.Size, (s.Flags & SectionFlags.Executable) != 0))
+            .Select(s => new ElfSection(s.Name ?? "", s.Type, s.LoadAddress, s.Offset, s.Size, (s.Flags & SectionFlags.Executable) != 0))
             .ToList();
         var symbols = new List<ElfSymbol>();
         foreach (var table in elf.Sections.OfType<SymbolTable<ulong>>())
@@ -44,7 +44,7 @@ public sealed class ElfImage
             int i = 0;
             foreach (var e in table.Entries)
             {
-                symbols.Add(new ElfSymbol(e.Name, e.Value, e.Size, e.Type, dynamic, i));
+                symbols.Add(new ElfSymbol(e.Name ?? "", e.Value, e.Size, e.Type, dynamic, i)); // names of a damaged string table: null
                 i++;
             }
         }
@@ -99,7 +99,8 @@ public sealed class ElfImage
         int phentsize = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(0x36)), phnum = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(0x38));
         int shentsize = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(0x3a)), shnum = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(0x3c));
         int shstrndx = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(0x3e));
-        if (phnum > 0 && (phentsize != 56 || !Inside(phoff, (ulong)phnum * 56)))
+        // (a program header offset past the end makes ELFSharp loop even when the table is empty)
+        if (!Inside(phoff, (ulong)phnum * 56) || phnum > 0 && phentsize != 56 || phnum == 0xffff)
             throw Damaged("its program header table is garbled or lies past the end of the file");
         if (shoff == 0) return;
         if (shentsize != 64 || !Inside(shoff, 64)) throw Damaged("its section header table is garbled or lies past the end of the file");

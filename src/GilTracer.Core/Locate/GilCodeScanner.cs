@@ -292,8 +292,9 @@ public static class GilCodeScanner
         ops.Clear();
         var off = elf.TryFileOffset(f.Start);
         if (off is null || imports.IsPlt(f.Start)) return false;
+        // FDE ranges come from the file: one that is empty, wraps around or runs past the file is no function
+        if (f.End <= f.Start || f.End - f.Start > (ulong)elf.Bytes.Length || off.Value > (ulong)elf.Bytes.Length - (f.End - f.Start)) return false;
         int len = (int)(f.End - f.Start);
-        if ((long)off.Value + len > elf.Bytes.Length) return false;
         var decoder = Decoder.Create(64, new ByteArrayCodeReader(elf.Bytes, (int)off.Value, len), f.Start);
         while (decoder.IP < f.End)
         {

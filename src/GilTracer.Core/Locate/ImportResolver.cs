@@ -19,7 +19,8 @@ public sealed class ImportResolver
 
     public ImportResolver(ElfImage elf)
     {
-        var dynsym = elf.Symbols.Where(s => s.Dynamic).ToDictionary(s => s.Index);
+        var dynsym = new Dictionary<int, ElfSymbol>();
+        foreach (var s in elf.Symbols.Where(s => s.Dynamic)) dynsym.TryAdd(s.Index, s); // a damaged file may have two .dynsym
         foreach (var sec in elf.Sections.Where(s => s.Type == SectionType.RelocationAddends))
         {
             var d = elf.Data(sec);

@@ -135,8 +135,9 @@ public static class PerfRecorder
             req.OnEnabled?.Invoke();
         }
         var deadline = req.DurationSeconds is { } seconds ? DateTime.UtcNow + TimeSpan.FromSeconds(seconds) : DateTime.MaxValue;
-        // perf -p ends by itself when the process exits.
-        while (!proc.WaitForExit(1000))
+        // perf -p ends by itself when the process exits. Wake at the deadline, not up to a second after it (--duration 2
+        // recorded 3 s).
+        while (!proc.WaitForExit(TimeSpan.FromMilliseconds(Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 0, 1000))))
         {
             if (DateTime.UtcNow >= deadline)
             {
