@@ -30,7 +30,8 @@ public sealed record ThreadSummary
     public long NoGilNs => GilTraced ? Math.Max(0, TotalNs - HoldNs - WaitNs) : 0;
     public double HasGilPct => GilTraced ? Percent.Of(HoldNs, TotalNs) : 0;
     public double GilWaitPct => GilTraced ? Percent.Of(WaitNs, TotalNs) : 0;
-    public double NoGilPct => GilTraced && TotalNs > 0 ? 100.0 - HasGilPct - GilWaitPct : 0;
+    // the rest of 100 %: never below 0 by rounding (-3.6e-15 when hold and wait fill the life)
+    public double NoGilPct => GilTraced && TotalNs > 0 ? Math.Max(0, 100.0 - HasGilPct - GilWaitPct) : 0;
 }
 
 /// <summary>One GIL (one per process; 3.12+ subinterpreters with their own GIL are not told apart yet).</summary>
