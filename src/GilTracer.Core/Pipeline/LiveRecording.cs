@@ -33,8 +33,11 @@ public static class LiveRecording
     public const long LagNs = 250_000_000;
     const int TurnMs = 20;
 
-    /// <summary>How the loop ended, and the watermark then (every event up to it was analyzed).</summary>
-    public sealed record LoopEnd(bool PerfEnded, bool Stopped, long WatermarkNs, long PingsUnanswered);
+    /// <summary>
+    /// How the loop ended, and the watermark then (every event up to it was analyzed); Lag: how far the watermark stayed
+    /// behind the clock, measured at every turn (an event is analyzed, and shown, that long after it happened).
+    /// </summary>
+    public sealed record LoopEnd(bool PerfEnded, bool Stopped, long WatermarkNs, long PingsUnanswered, LatencyHistogram Lag);
 
     enum Ping { Idle, First, Second }
 
@@ -45,6 +48,7 @@ public static class LiveRecording
         long safe = live.WatermarkNs, pingStart = 0, nextPing = PerfControl.MonotonicNs(), pingSent = 0, unanswered = 0;
         var ping = Ping.Idle;
         bool stopped = false;
+        var lag = new LatencyHistogram();
 
         // Reads one chunk; false at the end of the stream.
         bool ReadChunk()
@@ -97,8 +101,9 @@ public static class LiveRecording
                     if (ended) break;
                 }
             }
-            long watermark = Math.Min(safe, PerfControl.MonotonicNs() - LagNs);
+            long clock = PerfControl.MonotonicNs(), watermark = Math.Min(safe, clock - LagNs);
             if (watermark > live.WatermarkNs) AdvanceTo(reader, live, watermark, hooks.Frame);
+            if (!stopped) lag.Add(clock - live.WatermarkNs);
             hooks.Turn?.Invoke(live);
         }
 
@@ -107,7 +112,7 @@ public static class LiveRecording
         long end = perf.StoppedNs != 0 ? perf.StoppedNs : Math.Max(live.WatermarkNs, reader.NewestNs);
         if (end > live.WatermarkNs) AdvanceTo(reader, live, end, hooks.Frame);
         reader.ReleaseAll(e => live.Process(e));
-        return new LoopEnd(!stopped, stopped, live.WatermarkNs, unanswered);
+        return new LoopEnd(!stopped, stopped, live.WatermarkNs, unanswered, lag);
     }
 
     /// <summary>Releases the events up to the watermark, stopping at each boundary of the analysis (seconds, intervals).</summary>

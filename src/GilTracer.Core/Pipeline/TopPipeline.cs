@@ -152,15 +152,30 @@ public static class TopPipeline
             foreach (var n in names.ReadNew()) live.SetPythonThreadName(hostTids.GetValueOrDefault(n.Tid, n.Tid), n.Name);
         metrics?.AnswerPending(() => exposition.Write(live.Snapshot()));
 
-        var aliveAtEnd = ProcessLocator.Threads(pid).Keys.ToHashSet();
-        bool exited = aliveAtEnd.Count == 0 || started is { } p && p.Program.HasExited;
-        if (exited) aliveAtEnd.Clear();
+        // perf ends by itself when the process's last task closes its events, a moment before the process is a zombie
+        bool exited = end.PerfEnded && SpinWait.SpinUntil(() => Gone(pid), 1000) || started is { } p && p.Program.HasExited;
+        if (end.PerfEnded && !exited && perf.ErrorLines.LastOrDefault() is { } error) ev.Warning?.Invoke($"perf ended: {error}");
+        var aliveAtEnd = exited ? new HashSet<int>() : ProcessLocator.Threads(pid).Keys.ToHashSet();
         if (end.PingsUnanswered > 0) ev.Verbose?.Invoke($"perf left {end.PingsUnanswered} pings unanswered for 5 s (busy)");
+        ev.Verbose?.Invoke($"{reader.Events} events ({reader.LostEvents} lost), {reader.Fed} bytes from perf; analysis behind the clock by p50 {DurationText.Fixed(end.Lag.Percentile(0.5), 1)}, " +
+                           $"p99 {DurationText.Fixed(end.Lag.Percentile(0.99), 1)}, max {DurationText.Fixed(end.Lag.Max, 1)}");
         var report = live.Finish(new RecordingWindow(startNs, Math.Max(end.WatermarkNs, startNs), aliveAtStart, aliveAtEnd), new ReportContext
         {
             DecodeWarnings = reader.Result.Warnings,
             WhenNoThreads = $"no GIL events from process {pid}: its threads did not touch the GIL while watched, or the probes did not fire",
         });
         return new TopResult(report, 0, exited, pid);
+    }
+
+    /// <summary>The process has ended: no longer in /proc, or a zombie its parent has not reaped yet.</summary>
+    static bool Gone(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length && stat[close + 2] is 'Z' or 'X';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; }
     }
 }
