@@ -36,7 +36,7 @@ public static class CommandPipeline
         var siteDir = Path.Combine(Path.GetDirectoryName(boot)!, "site");
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.SchedDataPath);
-        foreach (var old in Directory.EnumerateFiles(o.Outputs.OutputDir, "perf*.data")) File.Delete(old);
+        foreach (var old in Directory.GetFiles(o.Outputs.OutputDir, "perf*.data")) File.Delete(old); // perf.data, perf-PID.data
         var env = new Dictionary<string, string>
         {
             ["GILTRACER_THREADS"] = Path.GetFullPath(o.Outputs.ThreadNamesPath),

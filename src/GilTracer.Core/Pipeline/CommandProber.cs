@@ -66,7 +66,7 @@ sealed class CommandProber(RunOptions o, LocateOptions locate, PipelineEvents ev
                 var options = root != "/" && locate.DebugDirectories is null && Directory.Exists(Path.Combine(root, "usr/lib/debug"))
                     ? locate with { DebugDirectories = [.. DebugInfoLocator.DefaultDirectories, Path.Combine(root, "usr/lib/debug")] }
                     : locate;
-                build = Probe(id, $"{exe}", () => ProcessLocator.LocateFile(gil, options, _byBuildId) with { Executable = exe });
+                build = Probe(id, () => ProcessLocator.LocateFile(gil, options, _byBuildId) with { Executable = exe });
                 if (build.Target is not null) ev.Verbose?.Invoke($"before the run: {ProbedRecording.Describe(build.Target)}");
             }
             if (build.Group is not null && !found.Contains(id)) found.Add(id);
@@ -135,7 +135,7 @@ sealed class CommandProber(RunOptions o, LocateOptions locate, PipelineEvents ev
         var held = System.Diagnostics.Stopwatch.StartNew();
         if (!_builds.TryGetValue(id, out var build))
         {
-            build = Probe(id, $"process {pid} ({comm})", () => ProcessLocator.Locate(pid, locate, _byBuildId));
+            build = Probe(id, () => ProcessLocator.Locate(pid, locate, _byBuildId));
             if (build.Target is not null) ev.Verbose?.Invoke($"process {pid} exec'd: {ProbedRecording.Describe(build.Target)} (located in {held.ElapsedMilliseconds} ms)");
         }
         if (build.Target is null || build.Group is null) return;
@@ -156,7 +156,9 @@ sealed class CommandProber(RunOptions o, LocateOptions locate, PipelineEvents ev
         }
     }
 
-    Build Probe(MappedFileResolver.FileId id, string what, Func<PythonTarget> find)
+    /// <summary>Locates a build and creates its uprobe group; a build that cannot be traced is said once (the locator's
+    /// message names the file or the process).</summary>
+    Build Probe(MappedFileResolver.FileId id, Func<PythonTarget> find)
     {
         Build build;
         try
@@ -167,7 +169,7 @@ sealed class CommandProber(RunOptions o, LocateOptions locate, PipelineEvents ev
         }
         catch (GilTracerException e)
         {
-            if (_refusals.Add(e.Message)) _warnings.Add($"{what}: not traced: {e.Message}");
+            if (_refusals.Add(e.Message)) _warnings.Add($"not traced: {e.Message}");
             build = new Build(id, null, null);
         }
         _builds[id] = build;

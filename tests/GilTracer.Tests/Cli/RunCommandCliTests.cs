@@ -13,6 +13,16 @@ public class RunCommandCliTests
     public void UsageErrorsAreOneLine(string[] args, string message, int exitCode) =>
         CliRunner.AssertOneLineError(CliRunner.Run(args), message, exitCode);
 
+    /// <summary>A command whose only Python cannot be traced: one line naming why (here found before the run).</summary>
+    [Fact]
+    public void ACommandWhosePythonIsRefusedIsOneLine()
+    {
+        var dir = Integration.Repo.TempDir();
+        var r = CliRunner.Run(["run", "-o", dir, "--", Integration.Repo.Pyenv("3.7.16"), "-c", "pass"]);
+        CliRunner.AssertOneLineError(r, "not traced: /root/.pyenv/versions/3.7.16/lib/libpython3.7m.so.1.0 is Python 3.7: GilTracer needs CPython 3.8 or newer");
+        Directory.Delete(dir, true);
+    }
+
     [Fact]
     public void HelpNamesTheCommandForm()
     {
