@@ -116,7 +116,8 @@ public class RunCommandTests(ITestOutputHelper output)
         finally { File.Delete(SidChroot.Root + script); }
     }
 
-    /// <summary>3.15's convoy: hashers that drop the GIL for each hash wait 30-60 % to take it back. Started by a shell
+    /// <summary>3.15's convoy: hashers that drop the GIL for each hash wait most of their lives to take it back (as on
+    /// pyenv's Pythons: how much depends on how fast the CPU hashes, 30-94 % seen). Started by a shell
     /// inside the root, the Python is found only when it execs there (its binary opened through the process's view).</summary>
     [Fact]
     public void ConvoyHashersWaitOn315()
@@ -129,7 +130,9 @@ public class RunCommandTests(ITestOutputHelper output)
             Assert.Equal(MappedFileResolver.Identify(SidChroot.Python("3.15")), MappedFileResolver.Identify(Assert.Single(run.Result.Pythons).GilBinary));
             var hashers = r.Threads.Where(t => t.Name.StartsWith("hasher-", StringComparison.Ordinal)).ToList();
             Assert.Equal(2, hashers.Count);
-            Assert.All(hashers, h => Assert.InRange(h.GilWaitPct, 30, 60));
+            Assert.All(hashers, h => Assert.True(h.GilWaitPct > 20, $"{h.Name} waited only {h.GilWaitPct:F1} %"));
+            var python = Assert.Single(r.Threads, t => t.Name == "python");
+            Assert.True(python.HasGilPct > 60, $"the pure-Python thread held the GIL only {python.HasGilPct:F1} %");
         }
         finally { File.Delete(SidChroot.Root + script); }
     }
