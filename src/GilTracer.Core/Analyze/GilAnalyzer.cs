@@ -156,11 +156,15 @@ public sealed class GilAnalyzer
         t.Handover = first == EventKind.HandoverWaitEnd; // in a forced-switch wait since before the recording
         // Seen only now, it was in its state since before: what the other threads did meanwhile is judged again. Those
         // waiting while it held were blocked by it; a release under way while it waited hands the GIL over.
-        foreach (var other in _threads.Values)
+        // (Only then: most threads are first seen at a take_gil entry, and must not cost a look at every other thread.)
+        if (before is GilState.Hold or GilState.Wait)
         {
-            if (other == t || other.Pid != t.Pid) continue;
-            if (before == GilState.Hold && other.State == GilState.Wait) other.Contended = true;
-            if (before == GilState.Wait && other.State == GilState.Release) other.Handover = true;
+            foreach (var other in _threads.Values)
+            {
+                if (other == t || other.Pid != t.Pid) continue;
+                if (before == GilState.Hold && other.State == GilState.Wait) other.Contended = true;
+                if (before == GilState.Wait && other.State == GilState.Release) other.Handover = true;
+            }
         }
         if (before == GilState.Hold) TakeHold(p, t);
         if (before == GilState.Wait)

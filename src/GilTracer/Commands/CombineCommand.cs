@@ -26,7 +26,7 @@ public static class CombineCommand
             var inputs = (p.GetValue(Inputs) ?? []).Select(Parse).ToList();
             var output = p.GetValue(Output)!;
             long n = TraceCombiner.Combine(inputs, output);
-            if (!p.GetValue(Cli.Quiet)) Cli.Err.MarkupLine(Markup.Escape($"wrote {output}: {n} events from {inputs.Count} traces"));
+            if (!p.GetValue(Cli.Quiet)) Cli.Err.MarkupLine(Cli.Text($"wrote {output}: {n} events from {inputs.Count} traces"));
             return 0;
         }));
         return c;

@@ -32,15 +32,15 @@ static class DoctorCommand
         var o = Cli.Out;
         foreach (var c in report.Checks)
         {
-            o.MarkupLine($"{(c.Ok ? "[green]ok[/]  " : "[red]FAIL[/]")} {Markup.Escape(c.Name),-20} {Markup.Escape(c.Detail)}");
-            if (c.Fix is not null) o.MarkupLine($"      [yellow]fix:[/] {Markup.Escape(c.Fix)}");
+            o.MarkupLine($"{(c.Ok ? "[green]ok[/]  " : "[red]FAIL[/]")} {Cli.Text(c.Name),-20} {Cli.Text(c.Detail)}");
+            if (c.Fix is not null) o.MarkupLine($"      [yellow]fix:[/] {Cli.Text(c.Fix)}");
         }
         if (report.Python is { } t)
         {
-            o.MarkupLine($"probe sites in {Markup.Escape(t.GilBinary)} ({Markup.Escape(t.Method)}):");
+            o.MarkupLine($"probe sites in {Cli.Text(t.GilBinary)} ({Cli.Text(t.Method)}):");
             foreach (var s in t.Sites)
-                o.MarkupLine($"      {s.Kind,-15} file offset 0x{s.FileOffset:x}  {Markup.Escape(s.Description)}");
-            foreach (var n in t.Notes) o.MarkupLine($"      [grey]{Markup.Escape(n)}[/]");
+                o.MarkupLine($"      {s.Kind,-15} file offset 0x{s.FileOffset:x}  {Cli.Text(s.Description)}");
+            foreach (var n in t.Notes) o.MarkupLine($"      [grey]{Cli.Text(n)}[/]");
         }
         o.MarkupLine(report.AllOk ? "[green]giltracer run should work here.[/]" : "[red]fix the problems above, then run giltracer doctor again.[/]");
     }

@@ -21,7 +21,7 @@ static class ProbesCommand
             var groups = UprobeGroup.ListDefined();
             if (groups.Count == 0) Cli.Out.WriteLine("no giltracer uprobe groups");
             foreach (var (group, pid) in groups)
-                Cli.Out.MarkupLine($"{Markup.Escape(group)}  owner pid {pid} {(UprobeGroup.OwnerAlive(pid) ? "[green]running[/]"
+                Cli.Out.MarkupLine($"{Cli.Text(group)}  owner pid {pid} {(UprobeGroup.OwnerAlive(pid) ? "[green]running[/]"
                     : UprobeGroup.Recorders(group) is { Count: > 0 } perfs ? $"[yellow]dead, but perf (pid {string.Join(", ", perfs)}) still records from it[/]"
                     : "[yellow]dead: stale, `giltracer probes clean` removes it[/]")}");
             return 0;

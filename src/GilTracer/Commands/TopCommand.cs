@@ -107,7 +107,7 @@ static class TopCommand
     {
         if (result.TargetExited && !started) Cli.Out.WriteLine($"process {result.Pid} exited; the whole session:");
         else Cli.Out.WriteLine("the whole session:");
-        var report = result.Report with { Threads = result.Report.Threads.Select(t => t with { Name = VisibleText.Escape(t.Name) }).ToList() };
+        var report = result.Report; // the table escapes names itself
         if (report.Threads.Count > 0) ReportTable.Write(Cli.Out, report);
         foreach (var w in report.Warnings) Cli.Warn(w);
     }

@@ -130,7 +130,7 @@ public static class Cli
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .Start(ctx =>
                 {
-                    var bar = ctx.AddTask(Markup.Escape(label), maxValue: 1);
+                    var bar = ctx.AddTask(Text(label), maxValue: 1);
                     while (!done.WaitOne(100)) bar.Value = fraction.Value;
                     bar.Value = 1;
                 });

@@ -43,7 +43,7 @@ public static class TopText
     /// <summary>One row's cells, in <see cref="Columns"/>' order; the name escaped and cut to <see cref="NameWidth"/>, not padded.</summary>
     public static string[] Cells(LiveThreadRow r, bool multiProcess)
     {
-        var name = VisibleText.Escape(r.Name);
+        var name = DisplayText.Escape(r.Name);
         if (name.Length > NameWidth) name = name[..(NameWidth - 1)] + "…";
         var cells = new List<string>
         {

@@ -78,7 +78,7 @@ public sealed class TopView
 
     IRenderable Render()
     {
-        if (_last is not { } f) return new Markup($"[grey]giltracer: {Markup.Escape(_status)}…[/]");
+        if (_last is not { } f) return new Markup($"[grey]giltracer: {Cli.Text(_status)}…[/]");
         bool multi = f.Threads.Select(t => t.Pid).Distinct().Count() > 1;
         var table = new Table().Border(TableBorder.Simple).Expand();
         foreach (var (column, i) in TopText.Columns.Select((c, i) => (c, i)))
@@ -90,10 +90,10 @@ public sealed class TopView
             cells[6] = Colour(r.Interval.HoldPct, cells[6], "yellow");
             table.AddRow(cells);
         }
-        var lines = new List<IRenderable> { new Markup($"[bold]{Markup.Escape(TopText.Header(f, _pid))}[/]") };
-        lines.AddRange(f.Gils.Select(g => new Markup(Markup.Escape(TopText.GilLine(g)))));
+        var lines = new List<IRenderable> { new Markup($"[bold]{Cli.Text(TopText.Header(f, _pid))}[/]") };
+        lines.AddRange(f.Gils.Select(g => new Markup(Cli.Text(TopText.GilLine(g)))));
         lines.Add(table);
-        lines.AddRange(_notes.Select(n => new Markup($"[grey]{Markup.Escape(n)}[/]")));
+        lines.AddRange(_notes.Select(n => new Markup($"[grey]{Cli.Text(n)}[/]")));
         lines.Add(new Markup($"[grey]sorted by {_sort.ToString().ToLowerInvariant()} · keys: w h n a t sort · q quit · * main thread · 1m 5m 15m: the last minutes (as much as watched)[/]"));
         return new Rows(lines);
     }

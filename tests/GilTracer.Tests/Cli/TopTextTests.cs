@@ -23,7 +23,7 @@ public class TopTextTests
         Assert.DoesNotContain('\r', block);
         Assert.DoesNotContain('\u009b', block);
         Assert.DoesNotContain('\u202e', block);
-        Assert.Contains("\\x1b[2J\\x07\\x0d\\x9b\\u202eevil\\\\", block);
+        Assert.Contains("\\x1b[2J\\x07\\r\\x9b\\u202eevil\\\\", block);
         var lines = block.Split('\n');
         Assert.StartsWith("giltracer top · pid 5 · 3.0 s · every 1.0 s · 4321 events/s · 0 lost", lines[0]);
         Assert.Equal("GIL of pid 5: held 99.5 % · 2 waiting now · 812 acquisitions/s", lines[1]);
@@ -39,12 +39,12 @@ public class TopTextTests
     [Theory]
     [InlineData("plain name", "plain name")]
     [InlineData("名前 🐍", "名前 🐍")]
-    [InlineData("a\tb\nc\u007f", "a\\x09b\\x0ac\\x7f")]
-    [InlineData("\u200b\u2028", "\\u200b\\u2028")]
-    public void VisibleTextKeepsPrintableUnicodeAndEscapesTheRest(string name, string shown) => Assert.Equal(shown, VisibleText.Escape(name));
+    [InlineData("a\tb\nc\u007f", "a\\tb\\nc\\x7f")]
+    [InlineData("\u202e\u2028", "\\u202e\\u2028")]
+    public void RowNamesKeepPrintableUnicodeAndEscapeTheRest(string name, string shown) => Assert.Equal(shown, DisplayText.Escape(name));
 
     [Fact]
-    public void LoneSurrogatesAreShownAsCodes() => Assert.Equal("a\\ud800b\\udc00", VisibleText.Escape("a\ud800b\udc00"));
+    public void LoneSurrogatesAreShownAsCodes() => Assert.Equal("a\\ud800b\\udc00", DisplayText.Escape("a\ud800b\udc00"));
 
     [Theory]
     [InlineData("python3 app.py a b", null, "Script", "app.py", "a b", "")]
