@@ -73,7 +73,7 @@ public class HostileNamesRunTests
         ["\x1b[2J\x1b[H", "\x1b]0;x\x07", "bell\a", "cr\r", "bs\b", "tab\t", "csi\u009b", "\u202eevil", "名前🙂", "a;b\nc"];
 
     /// <summary>No control reaches the text; each name is there, escaped; printable Unicode as it is.</summary>
-    public static void AssertShownEscaped(string text)
+    internal static void AssertShownEscaped(string text)
     {
         Assert.DoesNotContain(text, c => c < 0x20 && c != '\n' || c is >= '\u007f' and <= '\u009f' or '\u202e');
         foreach (var n in Names) Assert.Contains(DisplayText.Escape(n), text);
