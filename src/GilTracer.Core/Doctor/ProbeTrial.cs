@@ -25,8 +25,9 @@ static class ProbeTrial
         }
     }
 
-    /// <summary>A real recording of a thread start and join, decoded as `run` decodes it: the probes must fire.</summary>
-    public static DoctorCheck Record(PythonTarget target)
+    /// <summary>A real recording of a thread start and join, decoded as `run` decodes it: the probes must fire.
+    /// <paramref name="launcher"/> runs the Python where it belongs (chroot ROOT PATH); empty for a host Python.</summary>
+    public static DoctorCheck Record(PythonTarget target, IReadOnlyList<string> launcher)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"giltracer-doctor-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
@@ -35,7 +36,7 @@ static class ProbeTrial
             var data = Path.Combine(dir, "perf.data");
             using (var group = UprobeGroup.Create(target.Sites))
             {
-                int exit = PerfRecorder.Record(new RecordRequest([group.Selector], data, [target.Executable, "-c", TwoThreads], 64));
+                int exit = PerfRecorder.Record(new RecordRequest([group.Selector], data, [.. launcher.Count > 0 ? launcher : [target.Executable], "-c", TwoThreads], 64));
                 if (exit != 0 || !File.Exists(data)) return new("recording", false, $"perf record exited with {exit}", "run: perf record -e 'giltracer_*' -- true   # to see perf's own message");
             }
             var counts = new Dictionary<EventKind, int>();

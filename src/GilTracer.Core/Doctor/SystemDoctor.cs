@@ -45,22 +45,53 @@ public static class SystemDoctor
         }
 
         PythonTarget? target = null;
+        string[] launcher = [];
         try
         {
-            target = PythonLocator.Locate(python, locate);
-            checks.Add(new("python", true, $"{target.Executable}: Python {target.Version}"));
+            (target, launcher) = Locate(python, locate);
+            checks.Add(new("python", true, $"{target.Executable}: Python {target.Version}{(launcher.Length > 0 ? $" (read from the file: it runs in the root {launcher[1]})" : "")}"));
             checks.Add(new("GIL code", true, $"{target.GilBinary} ({(target.SharedLibrary ? "shared libpython" : "static: in the executable")}, {(target.Stripped ? "stripped" : "with symbols")}); found by {target.Method}"));
         }
         catch (GilTracerException e)
         {
-            checks.Add(new("python", false, e.Message, "giltracer doctor --python /path/to/python3.X   # a CPython 3.8–3.13 with a GIL"));
+            checks.Add(new("python", false, e.Message, "giltracer doctor --python /path/to/python3.X   # a CPython 3.8 or newer with a GIL"));
         }
 
         if (target is not null && tracefs is not null && root)
             checks.Add(ProbeTrial.CreateUprobes(target));
         if (target is not null && tracefs is not null && root && perf is not null)
-            checks.Add(ProbeTrial.Record(target));
+            checks.Add(ProbeTrial.Record(target, launcher));
         return new DoctorReport(checks, target);
+    }
+
+    /// <summary>
+    /// The Python as `run` would trace it, asked by running it; a Python that cannot run here (one inside a container's
+    /// or chroot's root, needing that root's libraries) is read from its file instead, its root taken from its path
+    /// (ROOT/usr/bin/python3.X), with the root's debug files, and its trial run through chroot.
+    /// </summary>
+    static (PythonTarget Target, string[] Launcher) Locate(string python, LocateOptions locate)
+    {
+        try { return (PythonLocator.Locate(python, locate), []); }
+        catch (GilTracerException) when (RootOf(python) is { } root && PythonImage.Of(python) is { Kind: not PythonImageKind.NotPython } image)
+        {
+            var inRoot = "/" + Path.GetRelativePath(root, Path.GetFullPath(python));
+            var gil = image.Kind == PythonImageKind.Static ? python : image.ResolveLibPython(inRoot, root, null)
+                ?? throw new GilTracerException($"{python} needs {image.LibPython}, which is not in its root {root}");
+            var target = ProcessLocator.LocateFile(gil, locate.InRoot(root)) with { Executable = python };
+            return (target, ["chroot", root, inRoot]);
+        }
+    }
+
+    /// <summary>ROOT of ROOT/usr/bin/x, ROOT/bin/x, ROOT/usr/local/bin/x when ROOT is not / and looks like a system root.</summary>
+    static string? RootOf(string path)
+    {
+        var full = Path.GetFullPath(path);
+        foreach (var dir in new[] { "/usr/local/bin/", "/usr/bin/", "/bin/" })
+        {
+            int at = full.LastIndexOf(dir, StringComparison.Ordinal);
+            if (at > 0 && Directory.Exists(full[..at] + "/usr/lib")) return full[..at];
+        }
+        return null;
     }
 
     static string Capture(string file, params string[] args)

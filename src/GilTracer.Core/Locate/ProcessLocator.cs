@@ -47,9 +47,7 @@ public static class ProcessLocator
         var where = file.ProcessPath == inProcess ? inProcess : $"{file.ProcessPath} (in the root of process {pid}: {inProcess})";
         // A debug file installed inside the process's root counts as a local one (gdb's sysroot).
         var o = options ?? new LocateOptions();
-        var rootDebug = $"{proc}/root{DebugInfoLocator.DefaultDirectories[0]}";
-        if (o.DebugDirectories is null && file.ProcessPath != file.Path && Directory.Exists(rootDebug))
-            o = o with { DebugDirectories = [.. DebugInfoLocator.DefaultDirectories, rootDebug] };
+        if (file.ProcessPath != file.Path) o = o.InRoot($"{proc}/root");
         var target = LocateBinary(file.Path, shared, version, new InterpreterFacts(exe, Shown(version), false, files), o, byBuildId,
             $"{where}, the Python binary of process {pid} ({comm})", $"process {pid} ({comm}) is not running CPython: no libpython mapped and no Python API in {where}");
         return file.Path == inProcess ? target : target with { Notes = [.. target.Notes, $"{where} opened as {file.Path} ({file.Via})"] };

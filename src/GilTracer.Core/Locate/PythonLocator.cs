@@ -28,7 +28,7 @@ public static class PythonLocator
         if (major < 3)
             throw new GilTracerException($"{facts.Executable} is Python {facts.Version}: Python 2 is not supported; pass --python with CPython 3.8 or newer");
         if (major == 3 && minor < 8)
-            throw new GilTracerException($"{facts.Executable} is Python {facts.Version}: GilTracer supports CPython 3.8 to 3.13; pass --python with one of those");
+            throw new GilTracerException($"{facts.Executable} is Python {facts.Version}: GilTracer needs CPython 3.8 or newer; pass --python with one of those");
         if (facts.FreeThreaded)
             throw new GilTracerException($"{facts.Executable} is a free-threaded build (Py_GIL_DISABLED): there is no GIL to trace; use the regular build of Python {facts.Version}");
     }

@@ -88,6 +88,15 @@ public sealed record LocateOptions(ulong? TakeGilOffset = null, ulong? DropGilOf
         _ => throw new Model.GilTracerException($"{option}: '{text}' is not one of auto, symbols, heuristic", 2),
     };
 
+    /// <summary>For a binary in another root (a chroot, a container): debug files installed in that root count as local
+    /// ones too (gdb's sysroot), after those given.</summary>
+    public LocateOptions InRoot(string root)
+    {
+        var rootDebug = Path.Combine(root, DebugInfoLocator.DefaultDirectories[0].TrimStart('/'));
+        var dirs = DebugDirectories ?? DebugInfoLocator.DefaultDirectories;
+        return root == "/" || dirs.Contains(rootDebug) || !Directory.Exists(rootDebug) ? this : this with { DebugDirectories = [.. dirs, rootDebug] };
+    }
+
     /// <summary>"0x1a2b" or "6699"; null stays null; anything else is a usage error.</summary>
     public static ulong? ParseOffset(string? text, string option)
     {

@@ -63,10 +63,7 @@ sealed class CommandProber(RunOptions o, LocateOptions locate, PipelineEvents ev
             if (gil is null || MappedFileResolver.Identify(gil) is not { } id) continue;
             if (!_builds.TryGetValue(id, out var build))
             {
-                var options = root != "/" && locate.DebugDirectories is null && Directory.Exists(Path.Combine(root, "usr/lib/debug"))
-                    ? locate with { DebugDirectories = [.. DebugInfoLocator.DefaultDirectories, Path.Combine(root, "usr/lib/debug")] }
-                    : locate;
-                build = Probe(id, () => ProcessLocator.LocateFile(gil, options, _byBuildId) with { Executable = exe });
+                build = Probe(id, () => ProcessLocator.LocateFile(gil, locate.InRoot(root), _byBuildId) with { Executable = exe });
                 if (build.Target is not null) ev.Verbose?.Invoke($"before the run: {ProbedRecording.Describe(build.Target)}");
             }
             if (build.Group is not null && !found.Contains(id)) found.Add(id);

@@ -24,13 +24,14 @@ static class AttachCommand
         c.Add(Names);
         c.Add(ReadyFile);
         c.Add(RecordArgs.State);
+        c.Add(LocateArgs.DebugDir);
         c.Add(LocateArgs.GilMethod);
         OutputArgs.AddTo(c);
         c.SetAction(p => Cli.Guard(p, () =>
         {
             var outputs = OutputArgs.From(p);
             var result = AttachPipeline.Attach(new AttachOptions(p.GetValue(Pid), outputs, p.GetValue(Duration), p.GetValue(RecordArgs.MmapPages),
-                p.GetValue(Names), p.GetValue(ReadyFile), p.GetValue(RecordArgs.State), LocateArgs.MethodFrom(p)), Cli.Events(p));
+                p.GetValue(Names), p.GetValue(ReadyFile), p.GetValue(RecordArgs.State), LocateArgs.SearchFrom(p)), Cli.Events(p));
             ReportPrinter.Print(p, result.Report, outputs);
             return 0;
         }));

@@ -3,7 +3,7 @@ using GilTracer.Core.Locate;
 
 namespace GilTracer.Commands;
 
-/// <summary>Expert overrides of where the GIL code is, shared by run and doctor (attach takes --gil-method only).</summary>
+/// <summary>Where the GIL code is: debug folders for all; the expert offsets for run and doctor.</summary>
 static class LocateArgs
 {
     public static readonly Option<string?> TakeGilOffset = new("--take-gil-offset")
@@ -18,18 +18,34 @@ static class LocateArgs
         Hidden = true,
     };
 
+    public static readonly Option<string[]> DebugDir = new("--debug-dir")
+    {
+        Description = "A folder of debug files for stripped Pythons (laid out as /usr/lib/debug: .build-id/xx/rest.debug), looked in before /usr/lib/debug; repeatable",
+        HelpName = "dir",
+    };
+
     public static void AddTo(Command c)
     {
+        c.Add(DebugDir);
         c.Add(TakeGilOffset);
         c.Add(DropGilOffset);
         c.Add(GilMethod);
     }
 
-    public static LocateOptions From(ParseResult p) => new(
-        LocateOptions.ParseOffset(p.GetValue(TakeGilOffset), "--take-gil-offset"),
-        LocateOptions.ParseOffset(p.GetValue(DropGilOffset), "--drop-gil-offset"),
-        Method: LocateOptions.ParseMethod(p.GetValue(GilMethod), "--gil-method"));
+    public static LocateOptions From(ParseResult p) => SearchFrom(p) with
+    {
+        TakeGilOffset = LocateOptions.ParseOffset(p.GetValue(TakeGilOffset), "--take-gil-offset"),
+        DropGilOffset = LocateOptions.ParseOffset(p.GetValue(DropGilOffset), "--drop-gil-offset"),
+    };
 
-    /// <summary>attach: only the method can be forced (offsets are per binary, and attach finds the binary itself).</summary>
-    public static LocateOptions MethodFrom(ParseResult p) => new(Method: LocateOptions.ParseMethod(p.GetValue(GilMethod), "--gil-method"));
+    /// <summary>attach and top: where debug files are and the method (offsets are per binary, and these find the binary themselves).</summary>
+    public static LocateOptions SearchFrom(ParseResult p)
+    {
+        var dirs = p.GetValue(DebugDir) ?? [];
+        foreach (var d in dirs)
+            if (!Directory.Exists(d)) throw new Core.Model.GilTracerException($"--debug-dir: no folder {d}", 2);
+        return new LocateOptions(
+            DebugDirectories: dirs.Length == 0 ? null : [.. dirs.Select(Path.GetFullPath), .. DebugInfoLocator.DefaultDirectories],
+            Method: LocateOptions.ParseMethod(p.GetValue(GilMethod), "--gil-method"));
+    }
 }

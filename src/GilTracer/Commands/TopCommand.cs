@@ -40,6 +40,7 @@ static class TopCommand
         c.Add(Python);
         c.Add(Plain);
         c.Add(RecordArgs.MmapPages);
+        c.Add(LocateArgs.DebugDir);
         c.Add(LocateArgs.GilMethod);
         c.Add(Cli.Quiet);
         c.Add(Cli.Verbose);
@@ -56,7 +57,7 @@ static class TopCommand
         {
             IntervalSeconds = p.GetValue(Interval), DurationSeconds = p.GetValue(Duration), NamesFile = p.GetValue(Names),
             Metrics = p.GetValue(Metrics) is { } m ? MetricsEndpoint.Parse(m) : null, MmapPages = p.GetValue(RecordArgs.MmapPages),
-            Locate = LocateArgs.MethodFrom(p),
+            Locate = LocateArgs.SearchFrom(p),
         };
         if (command) return o with { Program = TopProgram.Parse(target, () => PythonChooser.Choose(p.GetValue(Python))) };
         if (target.Length != 1 || !int.TryParse(target[0], out int pid))

@@ -46,8 +46,8 @@ public class LocateErrorTests
 
     [Theory]
     [InlineData("2.7.18", false, "Python 2 is not supported")]
-    [InlineData("3.7.16", false, "GilTracer supports CPython 3.8 to 3.13")]
-    [InlineData("3.6.15", false, "GilTracer supports CPython 3.8 to 3.13")]
+    [InlineData("3.7.16", false, "GilTracer needs CPython 3.8 or newer")]
+    [InlineData("3.6.15", false, "GilTracer needs CPython 3.8 or newer")]
     [InlineData("3.13.0", true, "free-threaded build (Py_GIL_DISABLED): there is no GIL to trace")]
     public void UnsupportedInterpreters(string version, bool freeThreaded, string message)
     {
