@@ -172,6 +172,24 @@ public class SignalTests
         Assert.DoesNotContain(UprobeGroup.ListDefined(), g => g.OwnerPid == p.Id);
     }
 
+    /// <summary>run -- COMMAND: the Python is found only at its exec (a shell starts it), so it gets a perf of its own.</summary>
+    [Fact]
+    public void SigkillOfRunCommandTakesEachPerfAndTheCommandWithIt()
+    {
+        var dir = Integration.Repo.TempDir();
+        var script = Script(dir, "import time\nprint('ready', flush=True)\nwhile True:\n    time.sleep(0.01)\n");
+        using var p = CliRunner.Start(["run", "-o", dir, "--", "sh", "-c", $"{Integration.Repo.Pyenv("3.11.7")} {script}"], newSession: true);
+        Assert.Equal("ready", p.StandardOutput.ReadLine());
+        var tree = Descendants(p.Id);
+        Assert.Single(tree, pid => Comm(pid) == "perf");
+        Assert.Single(tree, pid => Comm(pid).StartsWith("python"));
+        Assert.Single(tree, pid => Comm(pid) == "sh");
+        p.Kill(); // SIGKILL
+        p.WaitForExit();
+        AssertAllDie(tree);
+        UprobeGroup.RemoveGroups(UprobeGroup.ListDefined().Where(g => g.OwnerPid == p.Id).Select(g => g.Group));
+    }
+
     [Fact]
     public void SigkillOfAttachTakesPerfWithIt_TheTargetLivesOn()
     {
