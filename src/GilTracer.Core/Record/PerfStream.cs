@@ -14,7 +14,7 @@ public sealed record StreamRequest(IReadOnlyList<string> Events, int Pid, int Mm
 /// and is driven through its control FIFOs (<see cref="PerfControl"/>): enable, then pings. A ping is how we learn how
 /// far the stream is complete: perf reads its ring buffers only when woken (by half-full buffers, or a command), and
 /// it acknowledges a command before reading them again, so once a second ping is acknowledged every event older than
-/// the first is in the pipe. If we die, perf's next write fails on the closed pipe and perf ends too.
+/// the first is in the pipe.
 /// </summary>
 public sealed class PerfStream : IDisposable
 {
@@ -45,14 +45,15 @@ public sealed class PerfStream : IDisposable
 
     public static PerfStream Start(StreamRequest req, Action<string>? log = null)
     {
-        var perf = HostFacts.FindPerf();
         var control = new PerfControl();
-        var psi = new ProcessStartInfo(perf) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "record", "-q", "-k", "CLOCK_MONOTONIC", "-m", req.MmapPages.ToString() }) psi.ArgumentList.Add(a);
-        foreach (var e in req.Events) { psi.ArgumentList.Add("-e"); psi.ArgumentList.Add(e); }
-        foreach (var a in new[] { "-o", "-", "-p", req.Pid.ToString() }) psi.ArgumentList.Add(a);
-        foreach (var a in control.PerfArguments) psi.ArgumentList.Add(a);
-        log?.Invoke("$ " + psi.FileName + " " + string.Join(' ', psi.ArgumentList));
+        List<string> argv = [HostFacts.FindPerf(), "record", "-q", "-k", "CLOCK_MONOTONIC", "-m", req.MmapPages.ToString(),
+            .. req.Events.SelectMany(e => new[] { "-e", e }), "-o", "-", "-p", req.Pid.ToString(), .. control.PerfArguments];
+        log?.Invoke("$ " + ShellQuoter.Join(argv));
+        // Through the wrapper, as every perf we start: it dies with us even after a SIGKILL (the pipe alone would end it
+        // only at its next write), in a process group of its own (Ctrl-C is ours to handle: we stop it).
+        var launch = ExecWrapper.Wrap(argv, Environment.ProcessId.ToString(), ExecWrapper.NewGroup);
+        var psi = new ProcessStartInfo(launch[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in launch.Skip(1)) psi.ArgumentList.Add(a);
         Process proc;
         try { proc = Process.Start(psi)!; }
         catch (Exception e)
