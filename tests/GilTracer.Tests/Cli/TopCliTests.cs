@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using GilTracer.Core.Probe;
 using GilTracer.Tests.Integration;
+using GilTracer.Tests.Locate;
 using Xunit.Abstractions;
 
 namespace GilTracer.Tests.Cli;
@@ -143,6 +144,105 @@ public class TopCliTests(ITestOutputHelper output)
             else Assert.All(waits, w => Assert.InRange(w, 0, 10));
         }
         Assert.Contains("the whole session:", r.Stdout);
+    }
+
+    /// <summary>A block's rows by thread name: (tid, wait % over the interval); names as the block shows them.</summary>
+    static List<Dictionary<string, double>> BlocksByName(IEnumerable<string> lines)
+    {
+        var blocks = new List<Dictionary<string, double>>();
+        foreach (var line in lines)
+        {
+            if (line.StartsWith("giltracer top · ", StringComparison.Ordinal)) blocks.Add(new());
+            else if (blocks.Count > 0 && Regex.Match(line, @"^\s*\d+\*?\s+(\S.*?)\s+(\d+\.\d)\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d") is { Success: true } m)
+                blocks[^1][m.Groups[1].Value] = double.Parse(m.Groups[2].Value, Inv);
+        }
+        return blocks;
+    }
+
+    /// <summary>The whole session's table (after "the whole session:"): thread name → GIL wait %, its last column.</summary>
+    static Dictionary<string, double> SessionWaits(string stdout)
+    {
+        var waits = new Dictionary<string, double>();
+        var session = stdout[(stdout.IndexOf("the whole session:", StringComparison.Ordinal) + 1)..];
+        foreach (var line in session.Split('\n'))
+        {
+            var cells = line.Split('|', StringSplitOptions.TrimEntries);
+            if (cells.Length >= 7 && Regex.IsMatch(cells[1], @"^\d+\*?$") && double.TryParse(cells[^2], NumberStyles.Float, Inv, out var wait))
+                waits[cells[2]] = wait;
+        }
+        return waits;
+    }
+
+    /// <summary>Runs top -- COMMAND to its end; checks the program's exit code (3) is top's and no probe is left.</summary>
+    CliRunner.Result TopCommand(string[] command, string? workDir = null)
+    {
+        using var top = AotLauncher.Start(["top", "--duration", "60", "-v", "--", .. command], workDir);
+        Assert.True(top.WaitForExit(TimeSpan.FromSeconds(120)), "top did not end with its program");
+        output.WriteLine($"$ giltracer top --duration 60 -v -- {string.Join(' ', command)}   (exit {top.ExitCode}, {top.Clock.Elapsed.TotalSeconds:F1} s)");
+        output.WriteLine(top.Stdout);
+        output.WriteLine(top.Stderr);
+        Assert.Equal(3, top.ExitCode);
+        AssertNoProbesOf(top.Process.Id);
+        return new CliRunner.Result(top.ExitCode, top.Stdout + "\n", top.Stderr);
+    }
+
+    /// <summary>Both workers, under their names, wait 35-65 % in at least two intervals (of about four) and over the session.</summary>
+    void AssertWorkersContend(CliRunner.Result r)
+    {
+        var blocks = BlocksByName(r.Stdout.Split('\n'));
+        output.WriteLine($"worker waits per block: {string.Join(" | ", blocks.Select(b => string.Join(", ", b.Where(kv => kv.Key.StartsWith("worker-")).Select(kv => $"{kv.Key} {kv.Value}"))))}");
+        Assert.True(blocks.Count(b => b.TryGetValue("worker-1", out var w1) && w1 is >= 35 and <= 65 && b.TryGetValue("worker-2", out var w2) && w2 is >= 35 and <= 65) >= 2,
+            "fewer than two blocks with both workers waiting 35-65 %");
+        var session = SessionWaits(r.Stdout);
+        output.WriteLine($"session: {string.Join(", ", session.Select(kv => $"{kv.Key} {kv.Value}"))}");
+        Assert.InRange(session["worker-1"], 35, 65);
+        Assert.InRange(session["worker-2"], 35, 65);
+    }
+
+    static readonly string Contention = Path.Combine(AppContext.BaseDirectory, "Scripts", "contention.py");
+
+    [Fact]
+    public void AConsoleScriptThatExecsItsPythonIsWatchedWithThreadNamesAndItsExitCodeIsTops()
+    {
+        // a console script as pip writes it: #!<the environment's Python>, importing the package's main, run as ./name
+        var dir = Repo.TempDir();
+        try
+        {
+            File.Copy(Contention, Path.Combine(dir, "contention.py"));
+            var script = Path.Combine(dir, "contend");
+            File.WriteAllText(script, $"#!{Python}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom contention import main\n" +
+                                      "if __name__ == \"__main__\":\n    sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n    sys.exit(main())\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+            var r = TopCommand(["./contend", "4"], dir);
+            Assert.Contains($"the command runs {Python} (#!{Python})", r.Stderr);
+            AssertWorkersContend(r); // named by our site hook
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void APythonInAnotherRootIsWatchedWithItsKernelThreadNames()
+    {
+        // sid's static, stripped 3.15 in its root (our test cache: its /tmp is ours to write); 3.14+ name OS threads
+        var inRoot = $"/tmp/giltracer-{Guid.NewGuid():N}-contention.py";
+        File.Copy(Contention, SidChroot.Root + inRoot);
+        try
+        {
+            var r = TopCommand(["chroot", SidChroot.Root, "python3.15", inRoot, "4"]);
+            Assert.Contains($"the command runs {SidChroot.Python("3.15")} (chroot {SidChroot.Root})", r.Stderr);
+            Assert.DoesNotContain("told apart by tid", r.Stderr);
+            AssertWorkersContend(r);
+        }
+        finally { File.Delete(SidChroot.Root + inRoot); }
+    }
+
+    [Fact]
+    public void ACommandThatStartsPythonInAChildIsOneErrorLine()
+    {
+        var r = AotLauncher.Run(["top", "--", "sh", "-c", "python3 x.py"]);
+        output.WriteLine(r.Stderr);
+        CliRunner.AssertOneLineError(r, "'sh' runs /usr/bin/dash, which is not a Python", 2);
+        Assert.Contains("use giltracer run -- COMMAND, or giltracer top PID once the Python runs", r.Stderr);
     }
 
     [Fact]
