@@ -74,11 +74,10 @@ public static class SystemDoctor
         try { return (PythonLocator.Locate(python, locate), []); }
         catch (GilTracerException) when (RootOf(python) is { } root && PythonImage.Of(python) is { Kind: not PythonImageKind.NotPython } image)
         {
-            var inRoot = "/" + Path.GetRelativePath(root, Path.GetFullPath(python));
-            var gil = image.Kind == PythonImageKind.Static ? python : image.ResolveLibPython(inRoot, root, null)
-                ?? throw new GilTracerException($"{python} needs {image.LibPython}, which is not in its root {root}");
+            var program = new ResolvedProgram(python, root, "/" + Path.GetRelativePath(root, Path.GetFullPath(python)), []);
+            var gil = program.GilBinary(image, null) ?? throw new GilTracerException($"{python} needs {image.LibPython}, which is not in its root {root}");
             var target = ProcessLocator.LocateFile(gil, locate.InRoot(root)) with { Executable = python };
-            return (target, ["chroot", root, inRoot]);
+            return (target, ["chroot", root, program.PathInRoot]);
         }
     }
 

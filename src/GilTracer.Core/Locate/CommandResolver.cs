@@ -7,6 +7,19 @@ namespace GilTracer.Core.Locate;
 public sealed record ResolvedProgram(string HostPath, string Root, string PathInRoot, IReadOnlyList<string> Steps)
 {
     public bool InOtherRoot => Root != "/";
+
+    /// <summary>It runs in a child of the command's first process (`unshare --fork`, `--kill-child`), not in that
+    /// process itself after its execs.</summary>
+    public bool InChild { get; init; }
+
+    /// <summary>The file holding its GIL code: the executable of a static build, or the libpython a shared build's
+    /// loader would map (its LD_LIBRARY_PATH given); null when it is no CPython or that libpython is not found.</summary>
+    public string? GilBinary(PythonImage image, string? ldLibraryPath) => image.Kind switch
+    {
+        PythonImageKind.Static => HostPath,
+        PythonImageKind.Shared => image.ResolveLibPython(PathInRoot, Root, ldLibraryPath),
+        _ => null,
+    };
 }
 
 /// <summary>
@@ -53,10 +66,12 @@ public static class CommandResolver
             case "unshare":
             {
                 string? newRoot = null;
+                bool fork = false;
                 int i = 0;
                 for (; i < args.Count && args[i].StartsWith('-') && args[i] != "-"; i++)
                 {
                     if (args[i] == "--") { i++; break; }
+                    fork |= Forks(args[i]);
                     string? rootArg = args[i] switch
                     {
                         "-R" or "--root" when i + 1 < args.Count => args[++i],
@@ -69,8 +84,9 @@ public static class CommandResolver
                             "--map-user", "--map-group", "--map-users", "--map-groups", "--monotonic", "--boottime"])) i++;
                 }
                 var nextRoot = newRoot is not null && Directory.Exists(newRoot) ? newRoot : root;
-                return Next(args.Skip(i).ToList(), nextRoot, path, nextRoot == root ? cwd : "/",
+                var next = Next(args.Skip(i).ToList(), nextRoot, path, nextRoot == root ? cwd : "/",
                     nextRoot == root ? [.. steps, "unshare"] : [.. steps, $"unshare --root {newRoot}"], depth);
+                return fork && next is not null ? next with { InChild = true } : next;
             }
         }
         if (Shebang(hostPath) is { } line)
@@ -127,6 +143,20 @@ public static class CommandResolver
         if (words.Count == 0) return null; // an interactive shell: nothing to resolve
         var exe = Which(words[0], root, path, cwd);
         return exe is null ? null : Follow(exe, words.Skip(1).ToList(), root, path, cwd, steps, depth + 1);
+    }
+
+    /// <summary>unshare's -f/--fork (alone or in a cluster such as -pf, before a letter whose value follows) and
+    /// --kill-child, which implies it.</summary>
+    static bool Forks(string arg)
+    {
+        if (arg.StartsWith("--", StringComparison.Ordinal))
+            return arg == "--fork" || arg == "--kill-child" || arg.StartsWith("--kill-child=", StringComparison.Ordinal);
+        foreach (var c in arg.AsSpan(1))
+        {
+            if (c == 'f') return true;
+            if (c is 'R' or 'w' or 'S' or 'G') return false; // the rest is that option's value
+        }
+        return false;
     }
 
     static int SkipOptions(List<string> args, string[] valued)

@@ -46,24 +46,18 @@ sealed class CommandProber(RunOptions o, LocateOptions locate, PipelineEvents ev
     public List<MappedFileResolver.FileId> Prepare(ResolvedProgram? program, IEnumerable<string> childPythons)
     {
         var found = new List<MappedFileResolver.FileId>();
-        var candidates = new List<(string Exe, string InRoot, string Root)>();
-        if (program is not null) candidates.Add((program.HostPath, program.PathInRoot, program.Root));
+        var candidates = new List<ResolvedProgram>();
+        if (program is not null) candidates.Add(program);
         foreach (var c in childPythons)
             if (CommandResolver.Which(c, "/", Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin", Directory.GetCurrentDirectory()) is { } p)
-                candidates.Add((p, p, "/"));
-        foreach (var (exe, inRoot, root) in candidates)
+                candidates.Add(new ResolvedProgram(p, "/", p, []));
+        foreach (var candidate in candidates)
         {
-            var image = PythonImage.Of(exe);
-            var gil = image.Kind switch
-            {
-                PythonImageKind.Static => exe,
-                PythonImageKind.Shared => image.ResolveLibPython(inRoot, root, Environment.GetEnvironmentVariable("LD_LIBRARY_PATH")),
-                _ => null,
-            };
+            var gil = candidate.GilBinary(PythonImage.Of(candidate.HostPath), Environment.GetEnvironmentVariable("LD_LIBRARY_PATH"));
             if (gil is null || MappedFileResolver.Identify(gil) is not { } id) continue;
             if (!_builds.TryGetValue(id, out var build))
             {
-                build = Probe(id, () => ProcessLocator.LocateFile(gil, locate.InRoot(root), _byBuildId) with { Executable = exe });
+                build = Probe(id, () => ProcessLocator.LocateFile(gil, locate.InRoot(candidate.Root), _byBuildId) with { Executable = candidate.HostPath });
                 if (build.Target is not null) ev.Verbose?.Invoke($"before the run: {ProbedRecording.Describe(build.Target)}");
             }
             if (build.Group is not null && !found.Contains(id)) found.Add(id);

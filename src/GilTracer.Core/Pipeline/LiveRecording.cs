@@ -59,6 +59,8 @@ public static class LiveRecording
             return true;
         }
 
+        while (perf.HasEarlyData) ReadChunk(); // perf's header, read while it was being enabled
+
         while (true)
         {
             long now = PerfControl.MonotonicNs();

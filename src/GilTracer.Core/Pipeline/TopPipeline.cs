@@ -58,21 +58,48 @@ public static class TopPipeline
         return o.Program is { } program ? RunProgram(o, program, hooks, metrics, ev) : Watch(o, o.Pid!.Value, hooks, metrics, ev, null);
     }
 
-    /// <summary>top -- COMMAND: the Python starts held, is released once perf records it; its exit code is top's.</summary>
+    /// <summary>
+    /// top -- COMMAND: the command starts held (the shell that will exec it), is released once perf records it; its
+    /// exit code is top's. A Python form runs through our bootstrap; another command runs as given, its Python located
+    /// before it starts (the file its first process will exec, perhaps in another root).
+    /// </summary>
     static TopResult RunProgram(TopOptions o, TopProgram program, TopHooks hooks, MetricsServer? metrics, PipelineEvents ev)
     {
         if (program.Target.Kind == TargetKind.Script && !File.Exists(program.Target.Value))
             throw new GilTracerException($"script not found: {program.Target.Value}");
-        ev.Status?.Invoke($"locating the GIL in {program.Python}");
-        var target = PythonLocator.Locate(program.Python, o.Locate ?? new LocateOptions());
+        var locate = o.Locate ?? new LocateOptions();
+        PythonTarget target;
+        if (program.Resolved is { } resolved)
+        {
+            ev.Status?.Invoke($"locating the GIL in {resolved.HostPath}");
+            if (resolved.Steps.Count > 0) ev.Verbose?.Invoke($"the command runs {resolved.HostPath} ({string.Join(" → ", resolved.Steps)})");
+            var image = PythonImage.Of(resolved.HostPath);
+            var gil = resolved.GilBinary(image, Environment.GetEnvironmentVariable("LD_LIBRARY_PATH"))
+                ?? throw new GilTracerException($"{resolved.HostPath} needs {image.LibPython}, which is not where its loader would look (RPATH, LD_LIBRARY_PATH, " +
+                                                "RUNPATH, the default folders; ld.so.cache is not read): giltracer run -- COMMAND finds it once mapped");
+            target = ProcessLocator.LocateFile(gil, locate.InRoot(resolved.Root)) with { Executable = resolved.HostPath };
+            foreach (var warning in target.Warnings) ev.Warning?.Invoke(warning);
+        }
+        else
+        {
+            ev.Status?.Invoke($"locating the GIL in {program.Python}");
+            target = PythonLocator.Locate(program.Python, locate);
+        }
         var work = Directory.CreateTempSubdirectory("giltracer-top-");
         try
         {
             var boot = BootstrapFiles.Extract(work.FullName);
             var names = Path.Combine(work.FullName, "threads.jsonl");
-            var env = new Dictionary<string, string> { ["GILTRACER_THREADS"] = names, ["PYTHONPATH"] = BootstrapFiles.PythonPath(boot) };
+            var env = new Dictionary<string, string>();
+            if (SeesOurSiteHook(program.Resolved, boot))
+            {
+                env["GILTRACER_THREADS"] = names;
+                env["PYTHONPATH"] = BootstrapFiles.PythonPath(boot); // for a command, site/sitecustomize.py names the threads
+                o = o with { NamesFile = names };
+            }
+            else if (KernelNamesOnly(target) is { } warning) ev.Warning?.Invoke(warning);
             using var held = HeldProgram.Start(program.Argv(target.Executable, boot), env, ev.Verbose);
-            var result = Watch(o with { NamesFile = names }, held.Pid, hooks, metrics, ev, (target, held));
+            var result = Watch(o, held.Pid, hooks, metrics, ev, (target, held));
             // Stopped early (q, --duration): the program is asked to stop as Ctrl-C would, then killed.
             var code = held.WaitForExit(TimeSpan.FromSeconds(result.TargetExited ? 5 : 1));
             if (code is null)
@@ -87,6 +114,26 @@ public static class TopPipeline
         {
             try { work.Delete(true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>
+    /// Whether the Python will see our site folder: yes on the host; in another root only if that root shows the same
+    /// folder (a bind mount). Nothing of ours is written into a root, so elsewhere its threads keep their kernel names.
+    /// </summary>
+    static bool SeesOurSiteHook(ResolvedProgram? resolved, string boot)
+    {
+        if (resolved is not { InOtherRoot: true }) return true;
+        var site = Path.Combine(Path.GetDirectoryName(boot)!, "site");
+        return MappedFileResolver.Identify(resolved.Root.TrimEnd('/') + site) is { } inRoot && inRoot == MappedFileResolver.Identify(site);
+    }
+
+    /// <summary>3.14+ give OS threads their threading names (comm); older Pythons leave the process's name on every thread.</summary>
+    static string? KernelNamesOnly(PythonTarget target)
+    {
+        var v = ProcessLocator.VersionFromName(Path.GetFileName(target.Executable)) ?? ProcessLocator.VersionFromName("python" + target.Version);
+        if (v is { Major: 3, Minor: >= 14 } or { Major: > 3 }) return null;
+        return $"threads of {target.Executable} are named by the kernel and told apart by tid: GilTracer's thread-name hook cannot reach a Python " +
+               "in another root (nothing is written there), and Python 3.13 and older do not give OS threads their threading names (3.14+ do)";
     }
 
     static TopResult Watch(TopOptions o, int pid, TopHooks hooks, MetricsServer? metrics, PipelineEvents ev, (PythonTarget Target, HeldProgram Program)? started)

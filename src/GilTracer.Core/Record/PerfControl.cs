@@ -59,8 +59,9 @@ public sealed class PerfControl : IDisposable
         return Libc.Read(_ack, buf, 16) > 0;
     }
 
-    /// <summary>Sends "enable" and waits for perf's ack; false when perf ended (or the timeout passed) first.</summary>
-    public unsafe bool Enable(Func<bool> perfAlive, TimeSpan timeout)
+    /// <summary>Sends "enable" and waits for perf's ack; false when perf ended (or the timeout passed) first.
+    /// <paramref name="whileWaiting"/> runs at every turn of the wait (a pipe-mode perf must have its output read).</summary>
+    public unsafe bool Enable(Func<bool> perfAlive, TimeSpan timeout, Action? whileWaiting = null)
     {
         var cmd = "enable\n"u8;
         fixed (byte* p = cmd)
@@ -69,8 +70,9 @@ public sealed class PerfControl : IDisposable
         var buf = stackalloc byte[16];
         while (DateTime.UtcNow < deadline)
         {
+            whileWaiting?.Invoke();
             var fd = new Libc.PollFd { Fd = _ack, Events = Libc.POLLIN };
-            if (Libc.Poll(&fd, 1, 50) > 0 && (fd.Revents & Libc.POLLIN) != 0)
+            if (Libc.Poll(&fd, 1, whileWaiting is null ? 50 : 5) > 0 && (fd.Revents & Libc.POLLIN) != 0)
             {
                 bool acked = Libc.Read(_ack, buf, 16) > 0; // "ack\n"
                 DeleteFolder(); // perf holds both FIFOs open now: nothing is left behind even if we are SIGKILLed

@@ -24,6 +24,10 @@ public sealed class PerfStream : IDisposable
     readonly PipeStream _data;
     readonly Queue<string> _errors = new();
     int _stopped;
+    /// <summary>What perf wrote while we waited for it to acknowledge "enable": its header, whose event formats can
+    /// exceed the pipe's 64 KiB (the 54 probes of sid's stripped 3.13 did), and perf blocked on that write never reads the
+    /// command. Served first by <see cref="Read"/>.</summary>
+    readonly MemoryStream _early = new();
 
     PerfStream(Process perf, PerfControl control)
     {
@@ -77,7 +81,24 @@ public sealed class PerfStream : IDisposable
     }
 
     /// <summary>Enables the events and waits for perf's acknowledgement; false when perf ended (or the timeout passed) first.</summary>
-    public bool Enable(TimeSpan timeout) => _control.Enable(() => !_perf.HasExited, timeout);
+    public bool Enable(TimeSpan timeout)
+    {
+        var chunk = new byte[1 << 16];
+        bool acked = _control.Enable(() => !_perf.HasExited, timeout, () =>
+        {
+            while (Readable(0))
+            {
+                int n = _data.Read(chunk);
+                if (n <= 0) break;
+                _early.Write(chunk, 0, n);
+            }
+        });
+        _early.Position = 0;
+        return acked;
+    }
+
+    /// <summary>Whether bytes read during <see cref="Enable"/> are still to be taken with <see cref="Read"/>.</summary>
+    public bool HasEarlyData => _early.Position < _early.Length;
 
     public bool SendPing() => _control.Send("ping");
 
@@ -87,6 +108,7 @@ public sealed class PerfStream : IDisposable
     /// <summary>Reads what the pipe holds (after poll said it is readable); 0 at its end.</summary>
     public int Read(Span<byte> buffer)
     {
+        if (HasEarlyData) return _early.Read(buffer);
         try { return _data.Read(buffer); }
         catch (IOException) { return 0; }
     }
@@ -94,6 +116,7 @@ public sealed class PerfStream : IDisposable
     /// <summary>Whether the pipe has data (or has ended) within the timeout.</summary>
     public unsafe bool Readable(int timeoutMs)
     {
+        if (HasEarlyData) return true;
         var fd = new Libc.PollFd { Fd = DataFd, Events = Libc.POLLIN };
         return Libc.Poll(&fd, 1, timeoutMs) > 0 && fd.Revents != 0;
     }

@@ -26,7 +26,9 @@ static class TopCommand
     { Description = "Print one plain block per interval even on a terminal (the default when the output is not one)" };
     static readonly Argument<string[]> Target = new("pid-or-command")
     {
-        Description = "The process id of a running CPython, or -- and the program to start: python3 app.py, python3 -m module, python3 -c code, app.py",
+        Description = "The process id of a running CPython, or -- and the program to start: python3 app.py, python3 -m module, python3 -c code, app.py, " +
+                      "or a command that execs CPython in the process it starts (uvicorn app:app, pytest -x, env FOO=1 python3 app.py, chroot ROOT python3 app.py); " +
+                      "a command that starts Python in a child (a shell script, sh -c …): giltracer run -- COMMAND, or top PID once it runs",
         Arity = ArgumentArity.ZeroOrMore,
     };
 

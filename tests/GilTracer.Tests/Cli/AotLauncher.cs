@@ -42,11 +42,12 @@ static class AotLauncher
         }
     }
 
-    /// <summary>Starts ./giltracer ARGS (built first if needed), its output read line by line as it comes.</summary>
-    public static Running Start(IEnumerable<string> args)
+    /// <summary>Starts ./giltracer ARGS (built first if needed, in <paramref name="workDir"/> if given), its output read line by line as it comes.</summary>
+    public static Running Start(IEnumerable<string> args, string? workDir = null)
     {
         if (args.FirstOrDefault() != "--version") _ = Built.Value;
         var psi = new ProcessStartInfo(Path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workDir is not null) psi.WorkingDirectory = workDir;
         foreach (var a in args) psi.ArgumentList.Add(a);
         var running = new Running(Process.Start(psi)!);
         running.Process.OutputDataReceived += (_, e) => { if (e.Data is not null) running.Out.Enqueue((running.Clock.Elapsed, e.Data)); };

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using GilTracer.Core.Probe;
 using GilTracer.Tests.Integration;
+using GilTracer.Tests.Locate;
 using Xunit.Abstractions;
 
 namespace GilTracer.Tests.Cli;
@@ -143,6 +144,113 @@ public class TopCliTests(ITestOutputHelper output)
             else Assert.All(waits, w => Assert.InRange(w, 0, 10));
         }
         Assert.Contains("the whole session:", r.Stdout);
+    }
+
+    sealed record Row(int Tid, bool Main, string Name, double Wait);
+
+    /// <summary>Each block's rows (wait % over the interval), names as shown.</summary>
+    static List<List<Row>> BlockRows(IEnumerable<string> lines)
+    {
+        var blocks = new List<List<Row>>();
+        foreach (var line in lines)
+        {
+            if (line.StartsWith("giltracer top · ", StringComparison.Ordinal)) blocks.Add(new());
+            else if (blocks.Count > 0 && Regex.Match(line, @"^\s*(\d+)(\*?)\s+(\S.*?)\s+(\d+\.\d)\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d") is { Success: true } m)
+                blocks[^1].Add(new Row(int.Parse(m.Groups[1].Value, Inv), m.Groups[2].Value == "*", m.Groups[3].Value, double.Parse(m.Groups[4].Value, Inv)));
+        }
+        return blocks;
+    }
+
+    /// <summary>The whole session's table (after "the whole session:"), its last column the GIL wait %.</summary>
+    static List<Row> SessionRows(string stdout)
+    {
+        var rows = new List<Row>();
+        var session = stdout[(stdout.IndexOf("the whole session:", StringComparison.Ordinal) + 1)..];
+        foreach (var line in session.Split('\n'))
+        {
+            var cells = line.Split('|', StringSplitOptions.TrimEntries);
+            if (cells.Length >= 7 && Regex.Match(cells[1], @"^(\d+)(\*?)$") is { Success: true } m && double.TryParse(cells[^2], NumberStyles.Float, Inv, out var wait))
+                rows.Add(new Row(int.Parse(m.Groups[1].Value, Inv), m.Groups[2].Value == "*", cells[2], wait));
+        }
+        return rows;
+    }
+
+    /// <summary>Runs top -- COMMAND to its end; checks the program's exit code (3) is top's and no probe is left.</summary>
+    CliRunner.Result TopCommand(string[] command, string? workDir = null)
+    {
+        using var top = AotLauncher.Start(["top", "--duration", "60", "-v", "--", .. command], workDir);
+        Assert.True(top.WaitForExit(TimeSpan.FromSeconds(120)), "top did not end with its program");
+        output.WriteLine($"$ giltracer top --duration 60 -v -- {string.Join(' ', command)}   (exit {top.ExitCode}, {top.Clock.Elapsed.TotalSeconds:F1} s)");
+        output.WriteLine(top.Stdout);
+        output.WriteLine(top.Stderr);
+        Assert.Equal(3, top.ExitCode);
+        AssertNoProbesOf(top.Process.Id);
+        return new CliRunner.Result(top.ExitCode, top.Stdout + "\n", top.Stderr);
+    }
+
+    /// <summary>The two workers, under the names expected, wait 35-65 % in at least two intervals (of about four) and
+    /// over the whole session.</summary>
+    void AssertWorkersContend(CliRunner.Result r, string[] names)
+    {
+        static bool Contending(List<Row> workers, string[] names) =>
+            workers.Count == 2 && workers.Select(w => w.Name).Order().SequenceEqual(names) && workers.All(w => w.Wait is >= 35 and <= 65);
+        var blocks = BlockRows(r.Stdout.Split('\n')).Select(b => b.Where(t => !t.Main).ToList()).ToList();
+        output.WriteLine($"workers' wait per block: {string.Join(" | ", blocks.Select(b => string.Join(", ", b.Select(w => $"{w.Tid} {w.Name} {w.Wait}"))))}");
+        Assert.True(blocks.Count(b => Contending(b, names)) >= 2, "fewer than two blocks with both workers waiting 35-65 %");
+        var session = SessionRows(r.Stdout).Where(t => !t.Main).ToList();
+        output.WriteLine($"session: {string.Join(", ", session.Select(w => $"{w.Tid} {w.Name} {w.Wait}"))}");
+        Assert.True(Contending(session, names), "the session's table does not show both workers waiting 35-65 %");
+    }
+
+    static readonly string Contention = Path.Combine(AppContext.BaseDirectory, "Scripts", "contention.py");
+
+    [Fact]
+    public void AConsoleScriptThatExecsItsPythonIsWatchedWithThreadNamesAndItsExitCodeIsTops()
+    {
+        // a console script as pip writes it: #!<the environment's Python>, importing the package's main, run as ./name
+        var dir = Repo.TempDir();
+        try
+        {
+            File.Copy(Contention, Path.Combine(dir, "contention.py"));
+            var script = Path.Combine(dir, "contend");
+            File.WriteAllText(script, $"#!{Python}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom contention import main\n" +
+                                      "if __name__ == \"__main__\":\n    sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n    sys.exit(main())\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+            var r = TopCommand(["./contend", "4"], dir);
+            Assert.Contains($"the command runs {Python} (#!{Python})", r.Stderr);
+            AssertWorkersContend(r, ["worker-1", "worker-2"]); // named by our site hook
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    /// <summary>sid's static, stripped Pythons in their root (our test cache: its /tmp is ours to write), found by the
+    /// heuristic: 3.14+ name OS threads after their threading names; 3.13's keep the process's name, which is warned of.
+    /// 3.13's 54 probes give perf a header larger than a pipe holds: top reads it while perf is being enabled.</summary>
+    [Theory]
+    [InlineData("3.13")]
+    [InlineData("3.15")]
+    public void APythonInAnotherRootIsWatchedWithItsKernelThreadNames(string version)
+    {
+        var inRoot = $"/tmp/giltracer-{Guid.NewGuid():N}-contention.py";
+        File.Copy(Contention, SidChroot.Root + inRoot);
+        try
+        {
+            var r = TopCommand(["chroot", SidChroot.Root, $"python{version}", inRoot, "4"]);
+            Assert.Contains($"the command runs {SidChroot.Python(version)} (chroot {SidChroot.Root})", r.Stderr);
+            bool named = version != "3.13";
+            Assert.Equal(named ? 0 : 1, Regex.Matches(r.Stderr, "told apart by tid").Count);
+            AssertWorkersContend(r, named ? ["worker-1", "worker-2"] : [$"python{version}", $"python{version}"]);
+        }
+        finally { File.Delete(SidChroot.Root + inRoot); }
+    }
+
+    [Fact]
+    public void ACommandThatStartsPythonInAChildIsOneErrorLine()
+    {
+        var r = AotLauncher.Run(["top", "--", "sh", "-c", "python3 x.py"]);
+        output.WriteLine(r.Stderr);
+        CliRunner.AssertOneLineError(r, "'sh' runs /usr/bin/dash, which is not a Python", 2);
+        Assert.Contains("use giltracer run -- COMMAND, or giltracer top PID once the Python runs", r.Stderr);
     }
 
     [Fact]

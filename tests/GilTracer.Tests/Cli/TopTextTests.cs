@@ -1,11 +1,15 @@
 using GilTracer.Console;
 using GilTracer.Core.Model;
 using GilTracer.Core.Pipeline;
+using GilTracer.Core.Locate;
 using GilTracer.Core.Render;
+using GilTracer.Tests.Integration;
+using GilTracer.Tests.Locate;
 
 namespace GilTracer.Tests.Cli;
 
-/// <summary>top's plain blocks (logs, pipes): aligned, no escape sequences, names' controls shown escaped; and COMMAND's forms.</summary>
+/// <summary>top's plain blocks (logs, pipes): aligned, no escape sequences, names' controls shown escaped; and COMMAND's forms
+/// (a Python with script, module or code; any command that execs a CPython in its own process, resolved before it runs).</summary>
 public class TopTextTests
 {
     static LiveThreadRow Row(int tid, string name, long wait, long hold) =>
@@ -64,14 +68,100 @@ public class TopTextTests
     }
 
     [Theory]
-    [InlineData("gunicorn app:app", "is not a Python")]
+    [InlineData("sleep 60", "'sleep' runs /usr/bin/sleep, which is not a Python")]
     [InlineData("python3", "needs a script")]
     [InlineData("python3 -m", "-m needs a value")]
     [InlineData("python3 -", "not supported")]
     public void OtherCommandsAreUsageErrors(string command, string message)
     {
-        var e = Assert.Throws<GilTracerException>(() => TopProgram.Parse(command.Split(' '), () => "python3"));
+        var e = Assert.Throws<GilTracerException>(() => TopProgram.Parse(command.Split(' '), () => "python3", path: "/usr/bin"));
         Assert.Contains(message, e.Message);
         Assert.Equal(2, e.ExitCode);
+    }
+
+    static string Executable(string dir, string name, string text, bool executable = true)
+    {
+        var p = Path.Combine(dir, name);
+        File.WriteAllText(p, text);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(p, UnixFileMode.UserRead | UnixFileMode.UserWrite | (executable ? UnixFileMode.UserExecute : 0));
+        return p;
+    }
+
+    [Fact]
+    public void ACommandThatExecsAPythonIsStartedAsGivenWithItsPythonFoundBeforeItRuns()
+    {
+        var dir = Repo.TempDir();
+        try
+        {
+            // a console script (pip writes #!<the environment's python>), as ./name from its folder
+            var pyenv = Repo.Pyenv("3.11.7");
+            Executable(dir, "contend", $"#!{pyenv}\nimport sys\nsys.exit(3)\n");
+            var script = TopProgram.Parse(["./contend", "--fast"], () => throw new InvalidOperationException("no default Python for a command"), "/usr/bin", dir);
+            Assert.Equal(TargetKind.Command, script.Target.Kind);
+            Assert.Equal(pyenv, script.Python);
+            Assert.Equal(pyenv, script.Resolved!.HostPath);
+            Assert.Equal(["./contend", "--fast"], script.Argv(script.Python, "/boot.py")); // as given: no bootstrap
+            // a shared build: its libpython, where its loader will map it from
+            Assert.Equal(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(pyenv)!, "../lib/libpython3.11.so.1.0")),
+                script.Resolved.GilBinary(PythonImage.Of(script.Python), null));
+
+            // env and its NAME=VALUE, then a Python by name on PATH: Debian's static build (its own GIL code)
+            var env = TopProgram.Parse(["env", "FOO=1", "python3.11", "app.py"], () => "unused", "/usr/bin", dir);
+            Assert.Equal("/usr/bin/python3.11", env.Resolved!.HostPath);
+            Assert.Equal(["env", "FOO=1", "python3.11", "app.py"], env.Argv(env.Python, "/boot.py"));
+            Assert.Equal("/usr/bin/python3.11", env.Resolved.GilBinary(PythonImage.Of(env.Python), null));
+
+            // chroot into another root: the Python inside it, by its host path
+            var chroot = TopProgram.Parse(["chroot", SidChroot.Root, "python3.15", "/tmp/x.py"], () => "unused", "/usr/sbin:/usr/bin", dir);
+            Assert.True(chroot.Resolved!.InOtherRoot);
+            Assert.Equal(SidChroot.Python("3.15"), chroot.Resolved.HostPath);
+            Assert.Equal("/usr/bin/python3.15", chroot.Resolved.PathInRoot);
+
+            // a file that is not executable and not *.py is a script for the default Python, as before
+            Executable(dir, "plain", "print(1)\n", executable: false);
+            var plain = TopProgram.Parse(["plain"], () => "/usr/bin/python3.11", "/usr/bin", dir);
+            Assert.Equal(TargetKind.Script, plain.Target.Kind);
+            Assert.Null(plain.Resolved);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void ACommandThatStartsPythonElsewhereIsOneUsageErrorThatSaysWhatTopCanFollow()
+    {
+        var dir = Repo.TempDir();
+        try
+        {
+            void Refused(string[] command, string why, int code = 2)
+            {
+                var e = Assert.Throws<GilTracerException>(() => TopProgram.Parse(command, () => "python3", "/usr/sbin:/usr/bin:/sbin:/bin", dir));
+                Assert.Contains(why, e.Message);
+                Assert.Equal(code, e.ExitCode);
+                Assert.DoesNotContain('\n', e.Message);
+                if (code == 2) Assert.Contains("use giltracer run -- COMMAND, or giltracer top PID once the Python runs", e.Message);
+            }
+            // a shell starting Python in a child, and a shell script doing so
+            Refused(["sh", "-c", "python3 x.py"], "'sh' runs /usr/bin/dash, which is not a Python");
+            Executable(dir, "start.sh", "#!/bin/sh\nexec python3 app.py\n");
+            Refused(["./start.sh"], "'./start.sh' runs /usr/bin/dash (through #!/bin/sh), which is not a Python");
+            // unshare --fork runs the command in a child (also as a cluster, and --kill-child implies it)
+            Refused(["unshare", "--pid", "--fork", "chroot", SidChroot.Root, "python3.15", "x.py"], "in a child process");
+            Refused(["unshare", "-pf", "chroot", SidChroot.Root, "python3.15", "x.py"], "in a child process");
+            Refused(["unshare", "--pid", "--kill-child", "python3.11", "x.py"], "in a child process");
+            // what cannot be told before the run: env with no command, chroot into nothing
+            Refused(["env", "A=1"], "cannot be told before it starts");
+            Refused(["chroot", Path.Combine(dir, "no-root"), "python3", "x.py"], "cannot be told before it starts");
+            // a first word that names nothing: 127, as a shell and run -- say
+            Refused(["no-such-command-here"], "command not found on PATH: no-such-command-here", 127);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void UnshareWithoutForkExecsInPlace()
+    {
+        var p = TopProgram.Parse(["unshare", "--mount", "-R", SidChroot.Root, "python3.15", "x.py"], () => "unused", "/usr/sbin:/usr/bin");
+        Assert.False(p.Resolved!.InChild);
+        Assert.Equal(SidChroot.Python("3.15"), p.Resolved.HostPath);
     }
 }
