@@ -5,8 +5,7 @@ import threading
 import time
 
 
-def spin(seconds):
-    end = time.monotonic() + seconds
+def spin(end):
     x = 0
     while time.monotonic() < end:
         for i in range(1000):
@@ -14,8 +13,9 @@ def spin(seconds):
 
 
 def main():
-    seconds = float(sys.argv[1])
-    threads = [threading.Thread(target=spin, args=(seconds,), name=f"worker-{i + 1}") for i in range(2)]
+    # one deadline for both: neither runs alone at the end while the other has stopped
+    end = time.monotonic() + float(sys.argv[1])
+    threads = [threading.Thread(target=spin, args=(end,), name=f"worker-{i + 1}") for i in range(2)]
     for t in threads:
         t.start()
     for t in threads:
