@@ -54,7 +54,7 @@ public static class TopPipeline
         HostFacts.FindPerf();
         HostFacts.RequireRoot();
         using var metrics = o.Metrics is { } endpoint ? new MetricsServer(endpoint) : null;
-        if (metrics is not null) hooks.Note?.Invoke($"serving OpenMetrics at {metrics.Endpoint.Url}");
+        if (metrics is not null) hooks.Note?.Invoke($"serving metrics at {metrics.Endpoint.Url} (OpenMetrics, or Prometheus text when the scraper does not ask for it)");
         return o.Program is { } program ? RunProgram(o, program, hooks, metrics, ev) : Watch(o, o.Pid!.Value, hooks, metrics, ev, null);
     }
 
