@@ -193,7 +193,9 @@ public sealed class GilAnalyzer
             // Blocked only if somebody held the GIL meanwhile; taking a free GIL is no wait (its microseconds
             // are mostly the probes' own cost).
             bool blocked = t.Contended || p.Acquisitions != t.AcquisitionsAtEntry;
-            p.Waits.Add(blocked ? ts - t.WaitStartNs : 0);
+            long wait = blocked ? Math.Max(0, ts - t.WaitStartNs) : 0; // never below 0 (disordered events), as LatencyHistogram counts it
+            p.Waits.Add(wait);
+            foreach (var s in _sinks) s.OnAcquisition(t.Pid, wait);
             Enter(t, GilState.Hold, ts, closeAs: blocked ? null : GilState.NoGil);
         }
         else Enter(t, GilState.Hold, ts);

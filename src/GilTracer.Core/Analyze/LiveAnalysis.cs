@@ -65,6 +65,9 @@ public sealed class LiveAnalysis : IIntervalSink
 
     public void SetPythonThreadName(int tid, string name) => _analysis.SetPythonThreadName(tid, name);
 
+    /// <summary>Another sink of the analysis (the metrics' wait histogram), called on the thread that processes the events.</summary>
+    public void AddSink(IIntervalSink sink) => _analysis.AddSink(sink);
+
     /// <summary>
     /// Moves the watermark to <paramref name="ns"/> (not past <see cref="NextBoundaryNs"/>); at the end of an interval,
     /// returns its frame.

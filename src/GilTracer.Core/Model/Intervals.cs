@@ -43,6 +43,9 @@ public interface IIntervalSink
     void OnSchedInterval(in SchedInterval interval) { }
     /// <summary>How many threads of a process wait for its GIL changed (called in time order).</summary>
     void OnWaitersChanged(int pid, long timestampNs, int waiting) { }
+    /// <summary>A thread took its process's GIL after waiting waitNs for it (0: it was free), as the analyzer counts the
+    /// wait per acquisition (summary's percentiles, the metrics' histogram).</summary>
+    void OnAcquisition(int pid, long waitNs) { }
     /// <summary>How many threads of a process are runnable (preempted or woken, waiting for a CPU) changed (--state; time order).</summary>
     void OnRunnableChanged(int pid, long timestampNs, int runnable) { }
 }

@@ -54,7 +54,7 @@ public static class TopPipeline
         HostFacts.FindPerf();
         HostFacts.RequireRoot();
         using var metrics = o.Metrics is { } endpoint ? new MetricsServer(endpoint) : null;
-        if (metrics is not null) hooks.Note?.Invoke($"serving OpenMetrics at {metrics.Endpoint.Url}");
+        if (metrics is not null) hooks.Note?.Invoke($"serving metrics at {metrics.Endpoint.Url} (OpenMetrics, or Prometheus text when the scraper does not ask for it)");
         return o.Program is { } program ? RunProgram(o, program, hooks, metrics, ev) : Watch(o, o.Pid!.Value, hooks, metrics, ev, null);
     }
 
@@ -166,7 +166,7 @@ public static class TopPipeline
         var reader = new PerfPipeReader { Input = $"perf record -p {pid}" };
         var names = o.NamesFile is null ? null : new ThreadNamesTail(o.NamesFile);
         var hostTids = ProcessLocator.HostTids(pid);
-        var exposition = new OpenMetricsWriter();
+        if (metrics is not null) live.AddSink(metrics.Metrics);
         long nextNames = 0;
         ev.Status?.Invoke(o.DurationSeconds is { } d ? $"watching process {pid} for {d} s" : $"watching process {pid} until it exits (q or Ctrl-C stops)");
 
@@ -186,7 +186,7 @@ public static class TopPipeline
             StopAtNs = o.DurationSeconds is { } seconds ? startNs + (long)(seconds * 1e9) : null,
             Turn = analysis =>
             {
-                metrics?.AnswerPending(() => exposition.Write(analysis.Snapshot()));
+                metrics?.AnswerPending(analysis.Snapshot);
                 if (names is null || analysis.WatermarkNs < nextNames) return;
                 nextNames = analysis.WatermarkNs + LiveAnalysis.SecondNs / 2;
                 var fresh = names.ReadNew();
@@ -197,7 +197,7 @@ public static class TopPipeline
         });
         if (names is not null)
             foreach (var n in names.ReadNew()) live.SetPythonThreadName(hostTids.GetValueOrDefault(n.Tid, n.Tid), n.Name);
-        metrics?.AnswerPending(() => exposition.Write(live.Snapshot()));
+        metrics?.AnswerPending(live.Snapshot);
 
         // perf ends by itself when the process's last task closes its events, a moment before the process is a zombie
         bool exited = end.PerfEnded && SpinWait.SpinUntil(() => Gone(pid), 1000) || started is { } p && p.Program.HasExited;

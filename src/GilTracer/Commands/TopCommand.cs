@@ -19,7 +19,7 @@ static class TopCommand
     static readonly Option<string?> Names = new("--names")
     { Description = "Python thread names: a file of JSON lines [pid, native_id, name], followed as it grows (the IPython extension writes it)", HelpName = "file" };
     static readonly Option<string?> Metrics = new("--metrics")
-    { Description = "Serve OpenMetrics (Prometheus) at http://HOST:PORT/metrics: per-thread wait, hold and life counters, per-GIL held time, acquisitions and a wait histogram (HOST: 127.0.0.1 unless given)", HelpName = "[host:]port" };
+    { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics (OpenMetrics when the scraper asks for it): per-thread wait, hold and life counters, per-GIL held time, acquisitions and a wait histogram (HOST: 127.0.0.1 unless given)", HelpName = "[host:]port" };
     static readonly Option<string?> Python = new("--python")
     { Description = $"For top -- script.py: the Python that runs it. Which one: {PythonChooser.Order}", HelpName = "path" };
     static readonly Option<bool> Plain = new("--plain")

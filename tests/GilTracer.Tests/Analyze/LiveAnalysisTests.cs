@@ -57,7 +57,7 @@ public class LiveAnalysisTests
         new(new AnalysisSetup { Window = new RecordingWindow(start, start, new HashSet<int> { A, B }, new HashSet<int>()) }, start, interval);
 
     /// <summary>Feeds the events in time order, stopping the watermark at every boundary as the live loop does.</summary>
-    static List<LiveFrame> Drive(LiveAnalysis live, IEnumerable<TraceEvent> events, long until, Action<LiveAnalysis>? atEachStep = null)
+    internal static List<LiveFrame> Drive(LiveAnalysis live, IEnumerable<TraceEvent> events, long until, Action<LiveAnalysis>? atEachStep = null)
     {
         var frames = new List<LiveFrame>();
         using var e = events.GetEnumerator();

@@ -40,10 +40,14 @@ public class TopCliTests(ITestOutputHelper output)
         return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    /// <summary>tid → (life, wait) seconds, from giltracer_thread_seconds_total and giltracer_thread_gil_wait_seconds_total.</summary>
+    /// <summary>tid → (life, wait) seconds, from giltracer_thread_seconds_total and giltracer_thread_gil_wait_seconds_total (OpenMetrics).</summary>
     static Dictionary<int, (double Life, double Wait)> Scrape(HttpClient http, int port)
     {
-        var text = http.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/metrics");
+        request.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0"); // as Prometheus asks
+        using var response = http.Send(request);
+        Assert.Equal("application/openmetrics-text", response.Content.Headers.ContentType?.MediaType);
+        var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
         Assert.EndsWith("# EOF\n", text);
         var life = new Dictionary<int, double>();
         var wait = new Dictionary<int, double>();
