@@ -24,9 +24,11 @@ sleep "$BEFORE"
 T0=$(awk '{print $1}' /proc/uptime)
 "$GT" top "$TARGET" --duration "$SOAK" --metrics "$PORT" -v > "$OUT/top.out" 2> "$OUT/top.err" &
 TOP=$!
-# bytes of the regular files a process has open, but for stdin/stdout/stderr (top's own log goes to a file here)
-filebytes() { local n=0 f; for f in /proc/$1/fd/*; do case "${f##*/}" in 0|1|2) continue ;; esac
-  [ -f "$f" ] && n=$(( n + $(stat -L -c %s "$f") )); done 2>/dev/null; echo $n; }
+# bytes of the regular files a process has open, but for its stdout and stderr and their copies (top's own log goes
+# to files here, and .NET holds duplicates of both)
+filebytes() { local n=0 f own; own=" $(readlink "/proc/$1/fd/1") $(readlink "/proc/$1/fd/2") "
+  for f in /proc/$1/fd/*; do [ -f "$f" ] || continue; [[ "$own" == *" $(readlink "$f") "* ]] && continue
+  n=$(( n + $(stat -L -c %s "$f") )); done 2>/dev/null; echo $n; }
 echo "t_s giltracer_rss_kb perf_rss_kb giltracer_file_bytes perf_file_bytes lost_events" > "$OUT/samples.txt"
 sleep 5
 while kill -0 "$TOP" 2>/dev/null; do
