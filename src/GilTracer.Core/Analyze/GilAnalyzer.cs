@@ -38,6 +38,12 @@ public sealed class GilAnalyzer
     /// <summary>Attach: the real start and stop of the recording and which threads lived across them.</summary>
     public void SetRecordingWindow(RecordingWindow window) => _window = window;
 
+    /// <summary>A live recording was asked to stop at this time: later events are not analyzed (see the window's clip).</summary>
+    public void StoppedAt(long ns)
+    {
+        if (_window is { } w && ns > w.StartNs) _window = w with { EndNs = ns };
+    }
+
     public void Process(IEnumerable<TraceEvent> events)
     {
         foreach (var e in events) Process(e);
@@ -98,6 +104,10 @@ public sealed class GilAnalyzer
     void OnGilEvent(in TraceEvent e)
     {
         long ts = e.TimestampNs;
+        // perf joining a running process enables (and at the stop disables) its events one thread at a time: before
+        // the start was acknowledged and after the stop was asked, some threads are recorded and others not, and a
+        // release missing there made two holders at once. Only the window between is analyzed.
+        if (_window is { } w && (ts < w.StartNs || (w.EndNs > w.StartNs && ts > w.EndNs))) return;
         if (ts < _firstGilNs) _firstGilNs = ts;
         if (!_threads.TryGetValue(e.Tid, out var t))
         {

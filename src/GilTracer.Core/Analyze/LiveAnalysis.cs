@@ -111,6 +111,9 @@ public sealed class LiveAnalysis : IIntervalSink
     }
 
     /// <summary>The running totals at the watermark (live metrics): threads not exited live up to it.</summary>
+    /// <summary>perf was asked to stop at this time: the events its threads still record, one by one, are not analyzed.</summary>
+    public void StoppedAt(long ns) => _analysis.StoppedAt(ns);
+
     public GilReport Snapshot() => _analysis.Snapshot(WatermarkNs, live: true);
 
     /// <summary>The report of the whole session once the recording ended (attach's rules at its window's edges).</summary>

@@ -104,6 +104,9 @@ public sealed class RecordingAnalysis
     /// <summary>Where a live recording ended, once it has (top: before <see cref="Finish"/>).</summary>
     public void SetRecordingWindow(RecordingWindow window) => _gil.SetRecordingWindow(window);
 
+    /// <summary>A live recording was asked to stop at this time (CLOCK_MONOTONIC ns).</summary>
+    public void StoppedAt(long ns) => _gil.StoppedAt(ns);
+
     /// <summary>Forgets threads that exited before the time (see <see cref="GilAnalyzer.Retire"/>).</summary>
     public int Retire(long exitedBeforeNs) => _gil.Retire(exitedBeforeNs);
 

@@ -67,6 +67,7 @@ public static class LiveRecording
             if (!stopped && (hooks.StopRequested?.Invoke() == true || now >= hooks.StopAtNs))
             {
                 perf.Stop();
+                live.StoppedAt(perf.StoppedNs);
                 stopped = true;
             }
             if (stopped && now - perf.StoppedNs > 10_000_000_000) break; // perf did not end when asked: what came is analyzed

@@ -55,6 +55,32 @@ public class AttachWindowTests
         }
     }
 
+    /// <summary>perf enables and disables a running process's events thread by thread: outside the window one thread is
+    /// recorded and the other not. Seen on a busy machine: the holder's last release lost after the stop while the
+    /// waiter's acquisition was recorded, and the reverse at the start. Neither makes two holders.</summary>
+    [Fact]
+    public void EventsOutsideTheWindowMakeNoSecondHolder()
+    {
+        var events = new List<TraceEvent>
+        {
+            // before the start's acknowledgement only B is recorded: it takes the GIL A (not yet recorded) released
+            new(EventKind.TakeGilReturn, 1 * S - 1000, Pid, B),
+            new(EventKind.DropGil, 1 * S + 5_000_000, Pid, A), // A's first event: held since the start
+            new(EventKind.TakeGilReturn, 1 * S + 5_001_000, Pid, B),
+            new(EventKind.TakeGil, 1 * S + 5_002_000, Pid, A),
+            // after the stop was asked, only B's events are still enabled: it takes a GIL whose release is not recorded
+            new(EventKind.TakeGil, 2 * S + 2000, Pid, B),
+            new(EventKind.TakeGilReturn, 2 * S + 3000, Pid, B),
+        };
+        var window = new RecordingWindow(1 * S, 2 * S, new HashSet<int> { A, B }, new HashSet<int> { A, B });
+        var analysis = new RecordingAnalysis(new AnalysisSetup { Window = window });
+        foreach (var e in events)
+            if (analysis.Admit(e)) analysis.Process(e);
+        var gil = Assert.Single(analysis.Finish(new ReportContext()).Gils);
+        Assert.Equal(0, gil.OverlapViolations);
+        Assert.Equal(1, gil.Acquisitions);
+    }
+
     sealed class Collect : IIntervalSink
     {
         public readonly List<SchedInterval> Sched = new();
