@@ -140,4 +140,62 @@ public class ContainerAttachTests(ITestOutputHelper output)
             Directory.Delete(dir, true);
         }
     }
+
+    /// <summary>A container as far as files go: a mount namespace of its own, where the Python runs from a tmpfs mounted
+    /// only there. Its maps name a path that on the host is an empty folder; the binary is opened through the process's
+    /// own view (/proc/PID/root or map_files), checked by device and inode. Debian's stripped 3.11: the heuristic.</summary>
+    [Fact]
+    public void AttachToAPythonInAMountNamespaceOfItsOwn()
+    {
+        var mount = Path.Combine(Path.GetTempPath(), $"giltracer-mntns-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(mount);
+        var python = Path.Combine(mount, "python3.11");
+        // the test mounts, in a namespace that dies with the process; giltracer itself never mounts
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "sh", "-c",
+                     $"mount -t tmpfs none {mount} && cp /usr/bin/python3.11 {python} && exec {python} -c \"$0\" 60", Target })
+            psi.ArgumentList.Add(a);
+        using var launcher = Process.Start(psi)!;
+        var dir = Repo.TempDir();
+        try
+        {
+            for (var line = launcher.StandardOutput.ReadLine(); line != "ready"; line = launcher.StandardOutput.ReadLine())
+                Assert.NotNull(line);
+            var pid = Descendant(launcher.Id, python);
+            Assert.False(File.Exists(python), "the binary is seen only inside the mount namespace");
+            var result = AttachPipeline.Attach(new AttachOptions(pid, new OutputOptions(Path.Combine(dir, "out"), Html: false), 2.0,
+                Locate: new LocateOptions(Debuginfod: DebuginfodOptions.Off)));
+            var target = result.Python;
+            output.WriteLine($"{target.Method}, {target.GilBinary}, {target.Sites.Count} sites");
+            foreach (var n in target.Notes) output.WriteLine($"  note: {n}");
+            Assert.Equal("heuristic", target.Method);
+            Assert.Contains(target.Notes, n => n.StartsWith($"{python} opened as /proc/{pid}/", StringComparison.Ordinal));
+            var r = result.Report;
+            foreach (var t in r.Threads) output.WriteLine($"  {t.Tid} {t.Name} wait {t.GilWaitPct:F1} % no GIL {t.NoGilPct:F1} %");
+            TestSupport.AssertInvariants(r);
+            Assert.Equal(0, Assert.Single(r.Gils).OverlapViolations);
+            var workers = r.Threads.Where(t => !t.IsMain).ToList();
+            Assert.Equal(2, workers.Count);
+            Assert.All(workers, w => Assert.InRange(w.GilWaitPct, 35, 65));
+            Assert.DoesNotContain(UprobeGroup.ListDefined(), g => g.OwnerPid == Environment.ProcessId);
+        }
+        finally
+        {
+            launcher.Kill(true);
+            launcher.WaitForExit();
+            Directory.Delete(dir, true);
+            Directory.Delete(mount, true);
+        }
+    }
+
+    /// <summary>The process below <paramref name="pid"/> whose executable path (as it sees it) is <paramref name="exe"/>.</summary>
+    static int Descendant(int pid, string exe)
+    {
+        foreach (var child in File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))
+        {
+            if (File.ReadAllText($"/proc/{child}/cmdline").Split('\0')[0] == exe) return child;
+            if (Descendant(child, exe) is > 0 and var found) return found;
+        }
+        return 0;
+    }
 }
