@@ -32,15 +32,12 @@ sealed class ControlledPerf : IDisposable
         var control = new PerfControl();
         List<string> argv = [HostFacts.FindPerf(), "record", .. recordArguments, .. control.PerfArguments];
         log?.Invoke("$ " + ShellQuoter.Join(argv));
-        var launch = ExecWrapper.Wrap(argv, Environment.ProcessId.ToString(), ExecWrapper.NewGroup);
-        var psi = new ProcessStartInfo(launch[0]) { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var a in launch.Skip(1)) psi.ArgumentList.Add(a);
         Process perf;
-        try { perf = Process.Start(psi)!; }
-        catch (Exception e)
+        try { perf = ExecWrapper.StartPerf(argv, psi => psi.RedirectStandardError = true); }
+        catch
         {
             control.Dispose();
-            throw new GilTracerException($"cannot start perf: {e.Message}");
+            throw;
         }
         var started = new ControlledPerf(perf, control);
         try

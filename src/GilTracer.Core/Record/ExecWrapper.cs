@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using GilTracer.Core.Host;
+using GilTracer.Core.Model;
 
 namespace GilTracer.Core.Record;
 
@@ -41,6 +43,21 @@ public static class ExecWrapper
     /// <summary>The argv that runs <paramref name="command"/> through the wrapper (unchanged when <see cref="Enabled"/> is false).</summary>
     public static IReadOnlyList<string> Wrap(IReadOnlyList<string> command, string parent, string group) =>
         Self is { } self ? [.. self, Verb, parent, group, .. command] : command;
+
+    /// <summary>
+    /// Starts perf (<paramref name="argv"/>, its path first) as every perf of ours is started: through the wrapper, so
+    /// it dies with giltracer and has a process group of its own. <paramref name="configure"/> sets redirections and
+    /// the environment. Start it from a thread that outlives it: the death signal is tied to that thread.
+    /// </summary>
+    public static Process StartPerf(IReadOnlyList<string> argv, Action<ProcessStartInfo>? configure = null)
+    {
+        var launch = Wrap(argv, Environment.ProcessId.ToString(), NewGroup);
+        var psi = new ProcessStartInfo(launch[0]) { UseShellExecute = false };
+        foreach (var a in launch.Skip(1)) psi.ArgumentList.Add(a);
+        configure?.Invoke(psi);
+        try { return Process.Start(psi)!; }
+        catch (Exception e) { throw new GilTracerException($"cannot start perf: {e.Message}"); }
+    }
 
     /// <summary>Runs in the wrapper process: returns only when something failed (the exit code), else becomes COMMAND.</summary>
     public static unsafe int Main(IReadOnlyList<string> args)

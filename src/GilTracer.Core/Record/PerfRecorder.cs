@@ -75,24 +75,21 @@ public static class PerfRecorder
         }
         log?.Invoke("$ " + ShellQuoter.Join(argv));
 
-        var launch = ExecWrapper.Wrap(argv, Environment.ProcessId.ToString(), ExecWrapper.NewGroup);
-        var psi = new ProcessStartInfo(launch[0]) { UseShellExecute = false };
-        foreach (var a in launch.Skip(1)) psi.ArgumentList.Add(a);
-        if (req.Environment is not null)
-            foreach (var (k, v) in req.Environment) psi.Environment[k] = v;
         // The program ties itself to perf and joins our group (giltracer_boot.py: a wrapper exec'd before python would
         // leave its runtime's threads in the program's pid). Without a terminal there is nothing to share: it stays in
         // perf's group, and every SIGINT we get is passed on.
         bool sharesOurGroup = program && ExecWrapper.Enabled && HostFacts.Terminal.HasTerminal;
-        if (program && ExecWrapper.Enabled)
+        // from this thread, which waits for perf below: the death signal is tied to it
+        var proc = ExecWrapper.StartPerf(argv, psi =>
         {
-            psi.Environment["GILTRACER_TIE"] = "1";
-            if (sharesOurGroup) psi.Environment["GILTRACER_PGID"] = Libc.GetPgrp().ToString();
-        }
-
-        Process proc;
-        try { proc = Process.Start(psi)!; } // from this thread, which waits for perf below: the death signal is tied to it
-        catch (Exception e) { throw new GilTracerException($"cannot start perf: {e.Message}"); }
+            if (req.Environment is not null)
+                foreach (var (k, v) in req.Environment) psi.Environment[k] = v;
+            if (program && ExecWrapper.Enabled)
+            {
+                psi.Environment["GILTRACER_TIE"] = "1";
+                if (sharesOurGroup) psi.Environment["GILTRACER_PGID"] = Libc.GetPgrp().ToString();
+            }
+        });
         long stoppedNs = 0;
         void Stop()
         {

@@ -53,17 +53,14 @@ public sealed class PerfStream : IDisposable
         List<string> argv = [HostFacts.FindPerf(), "record", "-q", "-k", "CLOCK_MONOTONIC", "-m", req.MmapPages.ToString(),
             .. req.Events.SelectMany(e => new[] { "-e", e }), "-o", "-", "-p", req.Pid.ToString(), .. control.PerfArguments];
         log?.Invoke("$ " + ShellQuoter.Join(argv));
-        // Through the wrapper, as every perf we start: it dies with us even after a SIGKILL (the pipe alone would end it
-        // only at its next write), in a process group of its own (Ctrl-C is ours to handle: we stop it).
-        var launch = ExecWrapper.Wrap(argv, Environment.ProcessId.ToString(), ExecWrapper.NewGroup);
-        var psi = new ProcessStartInfo(launch[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in launch.Skip(1)) psi.ArgumentList.Add(a);
+        // Through the wrapper: it dies with us even after a SIGKILL (the pipe alone would end it only at its next
+        // write), in a process group of its own (Ctrl-C is ours to handle: we stop it).
         Process proc;
-        try { proc = Process.Start(psi)!; }
-        catch (Exception e)
+        try { proc = ExecWrapper.StartPerf(argv, psi => psi.RedirectStandardOutput = psi.RedirectStandardError = true); }
+        catch
         {
             control.Dispose();
-            throw new GilTracerException($"cannot start perf: {e.Message}");
+            throw;
         }
         var stream = new PerfStream(proc, control);
         proc.ErrorDataReceived += (_, line) =>
