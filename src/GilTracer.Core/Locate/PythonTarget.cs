@@ -67,6 +67,10 @@ public sealed record PythonTarget(
     public IReadOnlyList<string> Notes { get; init; } = [];
     /// <summary>The separate debug file whose symbols gave the sites (Method "debuginfo" or "debuginfod"), or null.</summary>
     public string? DebugFile { get; init; }
+
+    /// <summary>3.14+ give OS threads their threading names (comm); 3.13 and older leave the process's name on every thread.</summary>
+    public bool NamesOsThreads =>
+        (ProcessLocator.VersionFromName(Path.GetFileName(Executable)) ?? ProcessLocator.VersionFromName("python" + Version)) is { Major: 3, Minor: >= 14 } or { Major: > 3 };
     /// <summary>What the user should hear about the locating (debuginfod servers that failed, a debug file refused).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }

@@ -33,7 +33,7 @@ public static class CommandPipeline
 
         o.Outputs.CreateDirectories();
         var boot = BootstrapFiles.Extract(o.Outputs.OutputDir);
-        var siteDir = Path.Combine(Path.GetDirectoryName(boot)!, "site");
+        var siteDir = BootstrapFiles.SiteDir(boot);
         File.Delete(o.Outputs.ThreadNamesPath);
         File.Delete(o.Outputs.SchedDataPath);
         foreach (var old in Directory.GetFiles(o.Outputs.OutputDir, "perf*.data")) File.Delete(old); // perf.data, perf-PID.data

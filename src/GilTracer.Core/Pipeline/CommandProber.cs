@@ -174,14 +174,11 @@ sealed class CommandProber(RunOptions o, LocateOptions locate, PipelineEvents ev
     /// </summary>
     void NoteNames(int pid, string comm, PythonTarget target)
     {
-        if (MappedFileResolver.Identify($"/proc/{pid}/root{siteDir}") == MappedFileResolver.Identify(siteDir)) return;
-        var v = ProcessLocator.VersionFromName(Path.GetFileName(target.Executable)) ?? ProcessLocator.VersionFromName("python" + target.Version);
-        if (v is { Major: 3, Minor: >= 14 } or { Major: > 3 }) return;
+        if (BootstrapFiles.SiteVisibleFrom($"/proc/{pid}/root", siteDir) || target.NamesOsThreads) return;
         var root = MappedFileResolver.ReadLink($"/proc/{pid}/root") ?? "?";
         var item = $"{comm} (process {pid}{(root == "/" ? "" : ", root " + root)})";
         if (_unnamed.Count == 0)
-            _warnings.Add($"threads of {item} are named by the kernel ({comm}) and told apart by tid: GilTracer's thread-name hook " +
-                          "cannot reach a Python in another root (nothing is written there), and Python 3.13 and older do not give OS threads their threading names (3.14+ do)");
+            _warnings.Add($"threads of {item} are named by the kernel ({comm}) and told apart by tid: {BootstrapFiles.UnreachedHookReason}");
         _unnamed.Add(item);
     }
 

@@ -91,13 +91,14 @@ public static class TopPipeline
             var boot = BootstrapFiles.Extract(work.FullName);
             var names = Path.Combine(work.FullName, "threads.jsonl");
             var env = new Dictionary<string, string>();
-            if (SeesOurSiteHook(program.Resolved, boot))
+            if (BootstrapFiles.SiteVisibleFrom(program.Resolved?.Root ?? "/", BootstrapFiles.SiteDir(boot)))
             {
                 env["GILTRACER_THREADS"] = names;
                 env["PYTHONPATH"] = BootstrapFiles.PythonPath(boot); // for a command, site/sitecustomize.py names the threads
                 o = o with { NamesFile = names };
             }
-            else if (KernelNamesOnly(target) is { } warning) ev.Warning?.Invoke(warning);
+            else if (!target.NamesOsThreads)
+                ev.Warning?.Invoke($"threads of {target.Executable} are named by the kernel and told apart by tid: {BootstrapFiles.UnreachedHookReason}");
             using var held = HeldProgram.Start(program.Argv(target.Executable, boot), env, ev.Verbose);
             var result = Watch(o, held.Pid, hooks, metrics, ev, (target, held));
             // Stopped early (q, --duration): the program is asked to stop as Ctrl-C would, then killed.
@@ -114,26 +115,6 @@ public static class TopPipeline
         {
             try { work.Delete(true); } catch (IOException) { }
         }
-    }
-
-    /// <summary>
-    /// Whether the Python will see our site folder: yes on the host; in another root only if that root shows the same
-    /// folder (a bind mount). Nothing of ours is written into a root, so elsewhere its threads keep their kernel names.
-    /// </summary>
-    static bool SeesOurSiteHook(ResolvedProgram? resolved, string boot)
-    {
-        if (resolved is not { InOtherRoot: true }) return true;
-        var site = Path.Combine(Path.GetDirectoryName(boot)!, "site");
-        return MappedFileResolver.Identify(resolved.Root.TrimEnd('/') + site) is { } inRoot && inRoot == MappedFileResolver.Identify(site);
-    }
-
-    /// <summary>3.14+ give OS threads their threading names (comm); older Pythons leave the process's name on every thread.</summary>
-    static string? KernelNamesOnly(PythonTarget target)
-    {
-        var v = ProcessLocator.VersionFromName(Path.GetFileName(target.Executable)) ?? ProcessLocator.VersionFromName("python" + target.Version);
-        if (v is { Major: 3, Minor: >= 14 } or { Major: > 3 }) return null;
-        return $"threads of {target.Executable} are named by the kernel and told apart by tid: GilTracer's thread-name hook cannot reach a Python " +
-               "in another root (nothing is written there), and Python 3.13 and older do not give OS threads their threading names (3.14+ do)";
     }
 
     static TopResult Watch(TopOptions o, int pid, TopHooks hooks, MetricsServer? metrics, PipelineEvents ev, (PythonTarget Target, HeldProgram Program)? started)
